@@ -1,0 +1,97 @@
+"""hrdd: human-rights due diligence for exports of items with surveillance capabilities.
+
+The public API. Plugin authors need ``from hrdd import hookimpl`` plus the value types
+(:class:`Finding`, :class:`Outcome`, :class:`Severity`, :class:`PluginInfo`...); platforms
+need :class:`Engine`. Everything but ``hookimpl`` is imported on first use, so
+``import hrdd`` (and the CLI's start-up) stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("hrdd")
+"""Marks a plugin function as the implementation of the ``hrdd_*`` hook of the same name."""
+
+_LAZY = {
+    "Engine": "hrdd.engine",
+    "Policy": "hrdd.policy",
+    "CheckContext": "hrdd.context",
+    "HrddError": "hrdd.errors",
+    "InputError": "hrdd.errors",
+    "PolicyError": "hrdd.errors",
+    "PluginLoadError": "hrdd.errors",
+    "TransactionError": "hrdd.errors",
+    "Problem": "hrdd.errors",
+    "Assessment": "hrdd.model",
+    "CapabilityProfile": "hrdd.model",
+    "CheckRecord": "hrdd.model",
+    "DataSet": "hrdd.model",
+    "Decision": "hrdd.model",
+    "DetectedCapability": "hrdd.model",
+    "Enforcement": "hrdd.model",
+    "Evidence": "hrdd.model",
+    "Finding": "hrdd.model",
+    "Item": "hrdd.model",
+    "Outcome": "hrdd.model",
+    "PluginInfo": "hrdd.model",
+    "PluginSetup": "hrdd.model",
+    "Provenance": "hrdd.model",
+    "RuleInfo": "hrdd.model",
+    "Severity": "hrdd.model",
+    "Transaction": "hrdd.model",
+    "load_data_file": "hrdd.data",
+}
+
+__all__ = ["hookimpl", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'hrdd' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from hrdd.context import CheckContext
+    from hrdd.data import load_data_file
+    from hrdd.engine import Engine
+    from hrdd.errors import (
+        HrddError,
+        InputError,
+        PluginLoadError,
+        PolicyError,
+        Problem,
+        TransactionError,
+    )
+    from hrdd.model import (
+        Assessment,
+        CapabilityProfile,
+        CheckRecord,
+        DataSet,
+        Decision,
+        DetectedCapability,
+        Enforcement,
+        Evidence,
+        Finding,
+        Item,
+        Outcome,
+        PluginInfo,
+        PluginSetup,
+        Provenance,
+        RuleInfo,
+        Severity,
+        Transaction,
+    )
+    from hrdd.policy import Policy

@@ -1,0 +1,166 @@
+"""The ``hrdd`` command line: a thin layer over the Python API.
+
+Exit codes: 0 completed; 1 completed and the ``--fail-on`` threshold was reached; 2 bad
+input or policy (nothing assessed, one line per problem on stderr); 3 internal error.
+Imports beyond ``argparse`` happen inside commands so ``hrdd --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_THRESHOLD = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+DECISION_ORDER = ("proceed", "proceed_with_safeguards", "escalate", "do_not_proceed")
+
+
+def _write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from hrdd import documents
+    from hrdd.engine import Engine
+    from hrdd.errors import TransactionError
+
+    engine = Engine.from_policy(args.policy)
+    if args.transaction == "-":
+        document = documents.parse_json(sys.stdin.read(), "<stdin>", TransactionError)
+        assessment = engine.assess(document, source="<stdin>")
+    else:
+        assessment = engine.assess_file(args.transaction)
+    _write_output(engine.render(assessment, args.format), args.output)
+    if args.fail_on and DECISION_ORDER.index(assessment.decision.value) >= DECISION_ORDER.index(args.fail_on):
+        return EXIT_THRESHOLD
+    return EXIT_OK
+
+
+def _plugin_rows() -> list[dict[str, Any]]:
+    from hrdd.plugins import installed_plugins
+
+    rows = []
+    for plugin in installed_plugins().values():
+        hooks: set[str] = set()
+        modules = []
+        for entry_point in plugin.entry_points:
+            modules.append(entry_point.value)
+            try:
+                loaded = entry_point.load()
+            except Exception as exc:  # listed, not fatal: the user is trying to find out why
+                hooks.add(f"<import failed: {type(exc).__name__}: {exc}>")
+                continue
+            hooks.update(name for name in dir(loaded) if name.startswith("hrdd_"))
+        rows.append({"name": plugin.name, "version": plugin.version, "modules": modules, "hooks": sorted(hooks)})
+    return rows
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    import json
+
+    from hrdd.plugins import core_version
+
+    rows = _plugin_rows()
+    builtin = {"name": "hrdd.renderers (built-in)", "version": core_version(), "modules": ["hrdd.renderers"],
+               "hooks": ["hrdd_render", "hrdd_render_formats"]}
+    if args.json:
+        sys.stdout.write(json.dumps({"core": core_version(), "plugins": rows, "builtin": [builtin]}, indent=2) + "\n")
+        return EXIT_OK
+    print(f"hrdd {core_version()}")
+    if not rows:
+        print("no plugins installed (entry-point group 'hrdd')")
+    for row in [*rows, builtin]:
+        print(f"{row['name']} {row['version']}")
+        print(f"  module: {', '.join(row['modules'])}")
+        print(f"  hooks:  {', '.join(row['hooks']) or 'none'}")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from hrdd import documents
+
+    sys.stdout.write(documents.schema_path(args.name).read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hrdd",
+        description="Human-rights due diligence for exports of items with surveillance capabilities.",
+        epilog="Exit codes: 0 completed; 1 --fail-on threshold reached; 2 bad input or policy; 3 internal error.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the core version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    assess = commands.add_parser("assess", help="assess one transaction (JSON or TOML) and print the report")
+    assess.add_argument("transaction", metavar="TX", help="transaction document (.json or .toml; - for JSON on stdin)")
+    assess.add_argument("--policy", "-p", help="policy file or built-in policy name (default: baseline)")
+    assess.add_argument("--format", "-f", default="json", help="report format: json (default), text, ...")
+    assess.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    assess.add_argument(
+        "--fail-on", choices=("escalate", "do_not_proceed"),
+        help="exit 1 when the decision is this or worse",
+    )
+    assess.set_defaults(handler=cmd_assess)
+
+    plugins = commands.add_parser("plugins", help="list installed plugins with their versions and hooks")
+    plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins.set_defaults(handler=cmd_plugins)
+
+    schema = commands.add_parser("schema", help="print a published JSON Schema")
+    schema.add_argument("name", choices=("transaction", "policy", "report"), help="which document's schema")
+    schema.set_defaults(handler=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from hrdd.plugins import core_version
+
+        print(f"hrdd {core_version()}")
+        return EXIT_OK
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    from hrdd.errors import InputError
+
+    try:
+        return handler(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"hrdd: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("hrdd: interrupted", file=sys.stderr)
+        return EXIT_INTERNAL
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("HRDD_DEBUG"):
+            raise
+        print(
+            f"hrdd: internal error: {type(exc).__name__}: {exc} (set HRDD_DEBUG=1 for a traceback; "
+            "please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

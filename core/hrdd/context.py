@@ -1,0 +1,56 @@
+"""The context a check receives: its own configuration and the facts shared by earlier hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hrdd.model import CapabilityProfile, Item
+
+
+class SharedFacts:
+    """Facts derived during one assessment that every plugin may read (capability profiles)."""
+
+    __slots__ = ("profiles",)
+
+    def __init__(self) -> None:
+        self.profiles: dict[str, CapabilityProfile] = {}
+
+
+class CheckContext:
+    """One plugin's view of one assessment.
+
+    :ivar plugin: the plugin's distribution name.
+    :ivar config: the plugin's normalised ``[plugins.<name>.config]`` table.
+    :ivar policy_dir: the directory of the policy that configured the plugin (resolve data
+        paths against it).
+    :ivar state: what the plugin's ``hrdd_configure`` returned as ``PluginSetup.state``.
+    """
+
+    __slots__ = ("_facts", "config", "plugin", "policy_dir", "state")
+
+    def __init__(
+        self,
+        plugin: str,
+        config: Mapping[str, Any],
+        policy_dir: Path,
+        facts: SharedFacts,
+        state: Any = None,
+    ) -> None:
+        self.plugin = plugin
+        self.config = config
+        self.policy_dir = policy_dir
+        self.state = state
+        self._facts = facts
+
+    def profile(self, item: Item | str) -> CapabilityProfile:
+        """The merged capability profile of an item (an empty profile when nobody classified
+        it: an item no plugin profiled has no capability anybody vouched for)."""
+        item_id = item if isinstance(item, str) else item.id
+        profile = self._facts.profiles.get(item_id)
+        return profile if profile is not None else CapabilityProfile(item_id=item_id)
+
+    @property
+    def profiles(self) -> Mapping[str, CapabilityProfile]:
+        return self._facts.profiles

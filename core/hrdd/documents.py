@@ -1,0 +1,181 @@
+"""Reading and validating the documents hrdd exchanges (JSON and TOML, against JSON Schemas).
+
+Validation takes a compiled fast path (``jsonschema_rs``) and, only when a document is
+invalid, the pure-Python ``jsonschema`` validator to explain every problem together, each
+with its JSON path and the offending value.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from hrdd.errors import InputError, Problem
+
+SCHEMA_NAMES = ("transaction", "policy", "report")
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """The directory of shipped resources (``schemas``, ``policies``).
+
+    In a wheel they live inside the package (``hrdd/schemas``); in a source checkout or an
+    editable install they live at the repository's top level.
+    """
+    inside = _PACKAGE_DIR / name
+    if inside.is_dir():
+        return inside
+    return _PACKAGE_DIR.parents[1] / name
+
+
+def schema_path(name: str) -> Path:
+    return resource_dir("schemas") / f"{name}.schema.json"
+
+
+def available_schemas() -> tuple[str, ...]:
+    return tuple(
+        sorted(p.name.removesuffix(".schema.json") for p in resource_dir("schemas").glob("*.schema.json"))
+    )
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    path = schema_path(name)
+    if not path.is_file():
+        raise InputError.single(
+            name, "$", f"no schema named {name!r}; known: {', '.join(available_schemas())}"
+        )
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _explain(error: Any) -> str:
+    """One line for one jsonschema error: what is wrong with which value and what was expected."""
+    validator = error.validator
+    if validator == "enum":
+        allowed = error.validator_value
+        shown = ", ".join(map(str, allowed[:20])) + (", ..." if len(allowed) > 20 else "")
+        return f"{_short(error.instance)} is not one of the allowed values ({shown})"
+    if validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        known = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"unknown field(s) {', '.join(map(repr, extra))}; expected one of: {known}"
+    if validator == "required":
+        return error.message.replace("is a required property", "is required but missing")
+    if validator == "format":
+        return f"{_short(error.instance)} is not a valid {error.validator_value}"
+    if validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"{_short(error.instance)} has the wrong type; expected {expected}"
+    return f"{_short(error.instance)}: {error.message}"
+
+
+class DocumentValidator:
+    """A JSON Schema compiled twice: for speed (``jsonschema_rs``) and for explanations."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        import jsonschema_rs
+
+        self.schema = schema
+        self._fast: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(
+            schema, validate_formats=True
+        ).is_valid
+        self._explainer: Any = None
+
+    def _explaining_validator(self) -> Any:
+        if self._explainer is None:
+            import jsonschema
+
+            cls = jsonschema.Draft202012Validator
+            self._explainer = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+        return self._explainer
+
+    def is_valid(self, document: Any) -> bool:
+        return self._fast(document)
+
+    def problems(self, document: Any, source: str) -> list[Problem]:
+        """Every problem of the document, ordered by location in it."""
+        errors = list(self._explaining_validator().iter_errors(document))
+        if not errors and not self._fast(document):  # the two validators disagree: say so
+            return [Problem(source, "$", "document rejected by the schema validator")]
+        errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
+        return [Problem(source, e.json_path, _explain(e)) for e in errors]
+
+    def validate(self, document: Any, source: str, error: type[InputError] = InputError) -> None:
+        """Raise ``error`` with every problem unless the document is valid."""
+        if self._fast(document):
+            return
+        problems = self.problems(document, source)
+        if problems:
+            raise error(problems)
+
+
+@functools.cache
+def validator(name: str) -> DocumentValidator:
+    """The shared validator for a shipped schema (compiled once per process)."""
+    return DocumentValidator(load_schema(name))
+
+
+def _toml_plain(value: Any) -> Any:
+    """TOML dates and times become ISO strings so a TOML document means what its JSON twin does."""
+    if isinstance(value, dict):
+        return {key: _toml_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_toml_plain(item) for item in value]
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    return value
+
+
+def parse_toml(text: str, source: str, error: type[InputError] = InputError) -> dict[str, Any]:
+    import tomli
+
+    try:
+        data: dict[str, Any] = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
+        raise error.single(source, "$", f"invalid TOML: {exc}") from None
+    return data
+
+
+def parse_json(text: str, source: str, error: type[InputError] = InputError) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error.single(
+            source, "$", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise error.single(source, "$", "invalid JSON: nested too deeply") from None
+
+
+def read_text(path: Path, error: type[InputError] = InputError) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error.single(str(path), "$", "file not found") from None
+    except IsADirectoryError:
+        raise error.single(str(path), "$", "is a directory, expected a file") from None
+    except UnicodeDecodeError as exc:
+        raise error.single(str(path), "$", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except OSError as exc:
+        raise error.single(str(path), "$", f"cannot read: {exc.strerror}") from None
+
+
+def read_document(path: Path, error: type[InputError] = InputError) -> Any:
+    """Read a JSON or TOML document, chosen by the file's suffix (``.toml`` or anything else
+    as JSON)."""
+    text = read_text(path, error)
+    if path.suffix.lower() == ".toml":
+        return _toml_plain(parse_toml(text, str(path), error))
+    return parse_json(text, str(path), error)

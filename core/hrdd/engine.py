@@ -1,0 +1,400 @@
+"""The engine: runs every enabled check on a transaction and combines the findings into a decision.
+
+Each plugin's hook implementation is called on its own, so a plugin that raises or returns
+garbage becomes an ``error`` finding naming it while every other plugin's findings stand.
+Findings are sorted before the decision is taken: no result depends on registration order.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from hrdd import documents
+from hrdd.context import CheckContext, SharedFacts
+from hrdd.errors import InputError, PolicyError, TransactionError
+from hrdd.model import (
+    DECISION_FOR_RANK,
+    OUTCOME_RANK,
+    SEVERITY_RANK,
+    Assessment,
+    CapabilityProfile,
+    CheckRecord,
+    Enforcement,
+    Finding,
+    Outcome,
+    Provenance,
+    RequiredSafeguard,
+    Risk,
+    Severity,
+    Transaction,
+)
+from hrdd.plugins import LoadedPlugin, PluginSet, core_version
+from hrdd.policy import Policy
+
+# Rules of the framework itself (not of the guidance): a check that could not run.
+RULE_CHECK_RAISED = "HRDD-CORE-001"
+RULE_CHECK_GARBAGE = "HRDD-CORE-002"
+RULE_NOTHING_CHECKED = "HRDD-CORE-003"
+
+CHECK_HOOKS = ("hrdd_check_item", "hrdd_check_end_user", "hrdd_check_contract")
+NOT_APPLICABLE = "not_applicable"
+
+_SEVERITY_WEIGHT = {"none": 0, "low": 15, "medium": 35, "high": 60, "critical": 85}
+_RISK_LEVELS = ((70, "critical"), (45, "high"), (20, "medium"), (0, "low"))
+
+
+def risk_of(findings: Sequence[Finding]) -> Risk:
+    """0-100: the weight of the gravest effective finding, plus 3 for each further finding of
+    at least medium severity (capped at 100). Advisory findings are reported but not scored."""
+    weights = sorted(
+        (
+            _SEVERITY_WEIGHT[f.severity.value]
+            for f in findings
+            if f.enforcement is not Enforcement.ADVISORY or f.outcome is Outcome.ERROR
+        ),
+        reverse=True,
+    )
+    if not weights:
+        return Risk(0, "low")
+    score = min(100, weights[0] + 3 * sum(1 for w in weights[1:] if w >= _SEVERITY_WEIGHT["medium"]))
+    level = next(name for floor, name in _RISK_LEVELS if score >= floor)
+    return Risk(score, level)
+
+
+def canonical_sha256(document: Any) -> str:
+    """sha256 of a document's canonical JSON (sorted keys, no whitespace, UTF-8)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@attrs.frozen
+class _Call:
+    """One plugin's implementation of one hook, ready to call positionally."""
+
+    plugin: str
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+
+
+def _error_finding(plugin: str, hook: str, subject: str | None, rule: str, message: str) -> Finding:
+    return Finding(
+        rule_id=rule,
+        outcome=Outcome.ERROR,
+        severity=Severity.HIGH,
+        message=message,
+        evidence=(("hook", hook), ("plugin", plugin)),
+        remediation=f"Fix or disable plugin {plugin!r} and assess again; until then the transaction "
+        "cannot be cleared.",
+        subject=subject,
+        plugin=plugin,
+        enforcement=Enforcement.HARD,
+        effective_outcome=Outcome.ERROR,
+    )
+
+
+class Engine:
+    """Assesses transactions under one policy. Build it once; it is cheap to call repeatedly.
+
+    >>> engine = Engine.from_policy("baseline")        # doctest: +SKIP
+    >>> engine.assess(transaction_dict).decision        # doctest: +SKIP
+    """
+
+    def __init__(self, policy: Policy, plugins: PluginSet) -> None:
+        self.policy = policy
+        self.plugins = plugins
+        self._error_rank = OUTCOME_RANK[policy.on_error]
+        self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
+        self._plugin_by_name: dict[str, LoadedPlugin] = dict(plugins.by_name)
+        self._provenance_parts = (
+            core_version(),
+            policy.ref(),
+            tuple(p.ref() for p in plugins.plugins),
+            tuple(d for p in plugins.plugins for d in p.data),
+        )
+        self._validator = documents.validator("transaction")
+        self._formats: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_policy(cls, policy: str | Path | Policy | None = None) -> Engine:
+        """Build an engine from a built-in policy name, a policy file, or a loaded policy;
+        ``None`` means the default policy (``baseline``).
+
+        :raises PolicyError: the policy, a plugin or a plugin's config is invalid.
+        """
+        loaded = policy if isinstance(policy, Policy) else Policy.load(policy)
+        _check_core_requirement(loaded)
+        return cls(loaded, PluginSet.for_policy(loaded))
+
+    def _calls_for(self, hook: str) -> tuple[_Call, ...]:
+        enabled = {plugin.name for plugin in self.plugins.plugins}
+        calls = []
+        for impl in getattr(self.plugins.pm.hook, hook).get_hookimpls():
+            name = self.plugins.pm.get_name(impl.plugin).split("#")[0]
+            if name in enabled:
+                calls.append(_Call(name, impl.function, tuple(impl.argnames)))
+        return tuple(sorted(calls, key=lambda call: call.plugin))
+
+    # ----------------------------------------------------------------------------------
+    # Assessing
+    # ----------------------------------------------------------------------------------
+
+    def validate(self, document: Any, source: str = "<input>") -> Transaction:
+        """Validate a transaction document and build the model.
+
+        :raises TransactionError: with every problem of the document.
+        """
+        self._validator.validate(document, source, TransactionError)
+        try:
+            return Transaction.from_dict(document)
+        except (ValueError, TypeError, KeyError) as exc:  # schema-valid yet unbuildable
+            raise TransactionError.single(source, "$", f"cannot be read: {exc}") from None
+
+    def assess(self, document: Mapping[str, Any], *, source: str = "<input>") -> Assessment:
+        """Assess one transaction document (a dict as read from JSON).
+
+        :raises TransactionError: when the document is invalid (nothing is assessed).
+        """
+        transaction = self.validate(document, source)
+        return self._assess(transaction, canonical_sha256(document))
+
+    def _assess(self, transaction: Transaction, input_sha256: str) -> Assessment:
+        facts = SharedFacts()
+        contexts = {
+            name: CheckContext(name, plugin.config, plugin.settings.policy_dir, facts, plugin.state)
+            for name, plugin in self._plugin_by_name.items()
+        }
+        findings: list[Finding] = []
+        checks: list[CheckRecord] = []
+
+        for item in transaction.items:
+            arguments = {"item": item, "transaction": transaction}
+            for call in self._calls["hrdd_item_profile"]:
+                self._profile(call, arguments, contexts[call.plugin], item.id, facts, findings, checks)
+        for item in transaction.items:
+            arguments = {"item": item, "transaction": transaction}
+            for call in self._calls["hrdd_check_item"]:
+                self._check(call, "hrdd_check_item", arguments, contexts[call.plugin], item.path, findings, checks)
+        arguments = {"transaction": transaction}
+        for hook in ("hrdd_check_end_user", "hrdd_check_contract"):
+            for call in self._calls[hook]:
+                self._check(call, hook, arguments, contexts[call.plugin], None, findings, checks)
+
+        if not any(check.hook in CHECK_HOOKS and check.outcome != "error" for check in checks):
+            findings.append(
+                _error_finding(
+                    "hrdd", "-", None, RULE_NOTHING_CHECKED,
+                    f"No check ran under policy {self.policy.name!r}: nothing about this transaction "
+                    "was examined, so it cannot be cleared.",
+                )
+            )
+        return self._decide(transaction, findings, checks, input_sha256)
+
+    def _invoke(self, call: _Call, arguments: dict[str, Any], context: CheckContext) -> Any:
+        arguments["context"] = context
+        return call.function(*[arguments[name] for name in call.argnames])
+
+    def _profile(
+        self,
+        call: _Call,
+        arguments: dict[str, Any],
+        context: CheckContext,
+        item_id: str,
+        facts: SharedFacts,
+        findings: list[Finding],
+        checks: list[CheckRecord],
+    ) -> None:
+        subject = arguments["item"].path
+        try:
+            profile = self._invoke(call, arguments, context)
+        except Exception as exc:
+            findings.append(_error_finding(call.plugin, "hrdd_item_profile", subject, RULE_CHECK_RAISED,
+                                           f"{call.plugin}: hrdd_item_profile raised {type(exc).__name__}: {exc}"))
+            checks.append(CheckRecord(call.plugin, "hrdd_item_profile", subject, "error", 1))
+            return
+        if profile is None:
+            return
+        if not isinstance(profile, CapabilityProfile) or profile.item_id != item_id:
+            findings.append(_error_finding(
+                call.plugin, "hrdd_item_profile", subject, RULE_CHECK_GARBAGE,
+                f"{call.plugin}: hrdd_item_profile returned {_describe(profile)}, expected a "
+                f"CapabilityProfile for item {item_id!r} or None",
+            ))
+            checks.append(CheckRecord(call.plugin, "hrdd_item_profile", subject, "error", 1))
+            return
+        known = facts.profiles.get(item_id)
+        facts.profiles[item_id] = profile if known is None else known.merge(profile)
+
+    def _check(
+        self,
+        call: _Call,
+        hook: str,
+        arguments: dict[str, Any],
+        context: CheckContext,
+        subject: str | None,
+        findings: list[Finding],
+        checks: list[CheckRecord],
+    ) -> None:
+        try:
+            result = self._invoke(call, arguments, context)
+        except Exception as exc:
+            findings.append(_error_finding(call.plugin, hook, subject, RULE_CHECK_RAISED,
+                                           f"{call.plugin}: {hook} raised {type(exc).__name__}: {exc}"))
+            checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
+            return
+        if result is None:
+            checks.append(CheckRecord(call.plugin, hook, subject, NOT_APPLICABLE, 0))
+            return
+        if not isinstance(result, (list, tuple)) or not all(isinstance(f, Finding) for f in result):
+            findings.append(_error_finding(
+                call.plugin, hook, subject, RULE_CHECK_GARBAGE,
+                f"{call.plugin}: {hook} returned {_describe(result)}, expected a list of Finding or None",
+            ))
+            checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
+            return
+        plugin = self._plugin_by_name[call.plugin]
+        worst = "pass"
+        for finding in result:
+            enforced = self._enforce(finding, plugin, subject)
+            findings.append(enforced)
+            if OUTCOME_RANK[enforced.outcome.value] > OUTCOME_RANK[worst]:
+                worst = enforced.outcome.value
+        checks.append(CheckRecord(call.plugin, hook, subject, worst, len(result)))
+
+    def _enforce(self, finding: Finding, plugin: LoadedPlugin, subject: str | None) -> Finding:
+        settings = plugin.settings
+        enforcement = settings.rule_enforcement.get(finding.rule_id, settings.enforcement)
+        outcome = finding.outcome
+        if outcome is Outcome.ERROR:
+            effective, enforcement = outcome, Enforcement.HARD  # a check that could not run always counts
+        elif enforcement is Enforcement.ADVISORY and OUTCOME_RANK[outcome.value] > OUTCOME_RANK["info"]:
+            effective = Outcome.INFO
+        else:
+            effective = outcome
+        return attrs.evolve(
+            finding,
+            plugin=plugin.name,
+            enforcement=enforcement,
+            effective_outcome=effective,
+            subject=finding.subject if finding.subject is not None else subject,
+        )
+
+    def _rank(self, finding: Finding) -> int:
+        outcome = finding.decisive_outcome
+        return self._error_rank if outcome is Outcome.ERROR else OUTCOME_RANK[outcome.value]
+
+    def _decide(
+        self,
+        transaction: Transaction,
+        findings: list[Finding],
+        checks: list[CheckRecord],
+        input_sha256: str,
+    ) -> Assessment:
+        findings.sort(
+            key=lambda f: (
+                -self._rank(f),
+                -SEVERITY_RANK[f.severity.value],
+                f.rule_id,
+                f.subject or "",
+                f.plugin,
+                f.message,
+            )
+        )
+        checks.sort(key=lambda c: (c.hook, c.plugin, c.subject or ""))
+        rank = max((self._rank(f) for f in findings), default=0)
+        decision = DECISION_FOR_RANK[rank]
+        if findings and rank >= 2:
+            top = findings[0]
+            reason = f"{top.rule_id} ({top.plugin}): {top.message}"
+        else:
+            ran = sum(1 for c in checks if c.hook in CHECK_HOOKS)
+            reason = f"{ran} checks ran; none found a risk that needs safeguards or review."
+        safeguards: dict[str, list[str]] = {}
+        for finding in findings:
+            if finding.remediation and self._rank(finding) >= 2 and finding.outcome is not Outcome.ERROR:
+                rules = safeguards.setdefault(finding.remediation, [])
+                if finding.rule_id not in rules:
+                    rules.append(finding.rule_id)
+        core, policy, plugins, data = self._provenance_parts
+        provenance = Provenance(
+            core_version=core,
+            policy=policy,
+            plugins=plugins,
+            data=data,
+            input_sha256=input_sha256,
+            assessed_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        )
+        return Assessment(
+            transaction_id=transaction.id,
+            decision=decision,
+            reason=reason,
+            risk=risk_of(findings),
+            findings=tuple(findings),
+            checks=tuple(checks),
+            required_safeguards=tuple(RequiredSafeguard(s, tuple(r)) for s, r in safeguards.items()),
+            provenance=provenance,
+        )
+
+    # ----------------------------------------------------------------------------------
+    # Reading and rendering
+    # ----------------------------------------------------------------------------------
+
+    def assess_file(self, path: str | Path) -> Assessment:
+        """Read a transaction from a JSON or TOML file and assess it.
+
+        :raises TransactionError: the file is unreadable or invalid.
+        """
+        path = Path(path)
+        document = documents.read_document(path, TransactionError)
+        return self.assess(document, source=str(path))
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """Every format name some registered renderer answers for."""
+        if self._formats is None:
+            names: set[str] = set()
+            for answer in self.plugins.pm.hook.hrdd_render_formats():
+                names.update(answer or ())
+            self._formats = tuple(sorted(names))
+        return self._formats
+
+    def render(self, assessment: Assessment, format: str = "json") -> str:
+        """Render an assessment in a named format (``json``, ``text``...).
+
+        :raises InputError: no renderer answers for ``format``.
+        """
+        if format not in self.formats:
+            raise InputError.single(
+                "--format", "$", f"unknown format {format!r}; available: {', '.join(self.formats)}"
+            )
+        rendered = self.plugins.pm.hook.hrdd_render(assessment=assessment, format=format)
+        if not isinstance(rendered, str):
+            raise InputError.single("--format", "$", f"no renderer produced {format!r}")
+        return rendered
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        kinds = sorted({type(v).__name__ for v in value if not isinstance(v, Finding)})
+        return f"a {type(value).__name__} containing {', '.join(kinds)}"
+    return f"a {type(value).__name__}"
+
+
+def _check_core_requirement(policy: Policy) -> None:
+    if policy.requires_core is None:
+        return
+    from packaging.specifiers import SpecifierSet
+
+    version = core_version()
+    if not SpecifierSet(policy.requires_core).contains(version, prereleases=True):
+        raise PolicyError.single(
+            policy.source,
+            "$.policy['requires-core']",
+            f"hrdd {version} is installed but the policy requires {policy.requires_core!r}",
+        )

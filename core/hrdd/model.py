@@ -1,0 +1,681 @@
+"""The value types hrdd passes around: the transaction (schema version 1) and what checks say about it.
+
+Every class is an ``attrs`` frozen value with tuples for collections. Transactions are
+built from documents already validated against ``schemas/transaction.schema.json`` through
+:meth:`Transaction.from_dict`; validation belongs to the edges (:mod:`hrdd.documents`), not here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+SCHEMA_VERSION = 1
+
+# --------------------------------------------------------------------------------------
+# Enumerations of the transaction document (closed; "other" where a value may fall outside)
+# --------------------------------------------------------------------------------------
+
+TRANSACTION_KINDS = ("new_sale", "renewal", "support", "update", "service", "demo")
+ITEM_CATEGORIES = (
+    "spyware", "crypto_analysis", "penetration_testing", "deep_packet_inspection",
+    "computer_vision_chip", "location_tracking", "cell_site_simulator", "license_plate_reader",
+    "body_worn_camera", "drone", "facial_recognition", "thermal_imaging", "rapid_dna",
+    "biometric_system", "social_media_analytics", "gait_analysis",
+    "network_protocol_surveillance", "remote_recording_device", "data_analytics", "other",
+)  # fmt: skip
+CAPABILITIES = (
+    "content_interception", "metadata_collection", "location_tracking",
+    "biometric_identification", "audio_video_recording", "remote_access", "covert_operation",
+    "bulk_collection", "indexing_and_search", "relationship_mapping",
+    "protected_attribute_inference", "content_blocking", "traffic_injection", "decryption",
+    "device_exploitation", "data_retention", "sentiment_analysis", "other",
+)  # fmt: skip
+DESIGN_SAFEGUARDS = (
+    "audit_logging", "tamper_evident_logs", "role_based_access", "geofencing", "volume_limits",
+    "feature_disabled", "data_minimisation", "warrant_enforcement", "other",
+)  # fmt: skip
+CUSTOMIZATIONS = ("none", "configuration", "custom_development")
+END_USER_TYPES = (
+    "government_agency", "state_owned_enterprise", "private_close_to_government", "private",
+    "ngo", "academic", "individual", "unknown",
+)  # fmt: skip
+SECTORS = (
+    "law_enforcement", "intelligence", "military", "prisons", "border_control",
+    "public_security", "regulator", "telecom_operator", "health", "justice",
+    "civil_administration", "municipal", "financial", "commercial", "research",
+    "civil_society", "other",
+)  # fmt: skip
+GOVERNMENT_RELATIONSHIPS = ("none", "contractor", "partially_owned", "state_controlled")
+PARTY_ROLES = (
+    "distributor", "reseller", "integrator", "prime_contractor", "consignee",
+    "intermediate_consignee", "freight_forwarder", "broker", "financier", "invoicing_party",
+    "other",
+)  # fmt: skip
+RELATIONSHIPS = ("director_overlap", "ownership", "successor", "other")
+CONTRACT_CLAUSES = (
+    "export_compliance", "end_use_certificate", "no_reexport", "use_limitation",
+    "data_handling", "audit_rights", "suspend_and_terminate", "technical_limitations",
+    "human_rights_training", "grievance_mechanism", "public_reporting", "staged_delivery",
+)  # fmt: skip
+POST_EXPORT_MEASURES = ("monitoring", "periodic_audit", "grievance_channel", "usage_reporting")
+CONTEXT_EVENTS = (
+    "election_period", "mass_protests", "state_of_emergency", "internet_shutdown",
+    "armed_conflict",
+)  # fmt: skip
+KYC_QUESTIONS = (
+    "similar_to_listed_party", "reluctant_end_use_information",
+    "capabilities_mismatch_business", "incompatible_with_destination",
+    "cash_for_expensive_item", "little_business_background", "unfamiliar_with_product",
+    "declines_installation_training_maintenance", "vague_delivery_or_destination",
+    "freight_forwarder_final_destination", "abnormal_shipping_route", "packaging_inconsistent",
+    "evasive_about_reexport", "management_overlap_with_listed_party",
+    "assumes_listed_party_operations", "owned_by_listed_party",
+)  # fmt: skip
+
+
+def _date(value: str | _dt.date | None) -> _dt.date | None:
+    if value is None or isinstance(value, _dt.date):
+        return value
+    return _dt.date.fromisoformat(value)
+
+
+def _strings(values: Iterable[str] | None) -> tuple[str, ...]:
+    return tuple(values) if values else ()
+
+
+# --------------------------------------------------------------------------------------
+# The transaction
+# --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Money:
+    """An amount in an ISO 4217 currency."""
+
+    amount: float
+    currency: str
+
+
+@attrs.frozen
+class RelatedParty:
+    """A party related to an end user or intermediary (shared directors, owners, successors)."""
+
+    name: str
+    relationship: str | None = None
+    country: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RelatedParty:
+        return cls(data["name"], data.get("relationship"), data.get("country"))
+
+
+def _related(rows: Iterable[Mapping[str, Any]] | None) -> tuple[RelatedParty, ...]:
+    return tuple(RelatedParty.from_dict(row) for row in rows) if rows else ()
+
+
+@attrs.frozen
+class Party:
+    """An intermediary or other stakeholder in the deal (distributor, reseller, forwarder...)."""
+
+    role: str
+    name: str
+    country: str | None = None
+    related_parties: tuple[RelatedParty, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Party:
+        return cls(
+            data["role"], data["name"], data.get("country"), _related(data.get("related_parties"))
+        )
+
+
+@attrs.frozen
+class OtherEndUser:
+    """Somebody besides the stated end user who will use the item or receive its output."""
+
+    name: str
+    country: str | None = None
+    type: str | None = None
+    sector: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OtherEndUser:
+        return cls(data["name"], data.get("country"), data.get("type"), data.get("sector"))
+
+
+@attrs.frozen
+class MisuseReport:
+    """A report that the end user misused surveillance tools; ``credible`` None = not assessed."""
+
+    summary: str
+    source: str | None = None
+    date: _dt.date | None = None
+    credible: bool | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MisuseReport:
+        return cls(
+            data["summary"], data.get("source"), _date(data.get("date")), data.get("credible")
+        )
+
+
+@attrs.frozen
+class EndUser:
+    """The stated end user. ``sole_end_user`` None means it has not been established."""
+
+    name: str
+    country: str
+    type: str | None = None
+    sector: str | None = None
+    government_relationship: str | None = None
+    stated_end_use: str | None = None
+    other_end_users: tuple[OtherEndUser, ...] = ()
+    sole_end_user: bool | None = None
+    misuse_reports: tuple[MisuseReport, ...] = ()
+    related_parties: tuple[RelatedParty, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EndUser:
+        return cls(
+            name=data["name"],
+            country=data["country"],
+            type=data.get("type"),
+            sector=data.get("sector"),
+            government_relationship=data.get("government_relationship"),
+            stated_end_use=data.get("stated_end_use"),
+            other_end_users=tuple(
+                OtherEndUser.from_dict(row) for row in data.get("other_end_users") or ()
+            ),
+            sole_end_user=data.get("sole_end_user"),
+            misuse_reports=tuple(
+                MisuseReport.from_dict(row) for row in data.get("misuse_reports") or ()
+            ),
+            related_parties=_related(data.get("related_parties")),
+        )
+
+
+@attrs.frozen
+class Item:
+    """One item of the deal: hardware, software, technology or a service."""
+
+    id: str
+    name: str
+    description: str = ""
+    eccn: str | None = None
+    categories: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    design_safeguards: tuple[str, ...] = ()
+    customization: str | None = None
+    customization_request: str = ""
+    quantity: int | None = None
+    value: Money | None = None
+    index: int = 0  # position in the document, so findings can point at ``items[index]``
+
+    @property
+    def path(self) -> str:
+        """The item's location in the transaction document, for evidence."""
+        return f"items[{self.index}]"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], index: int = 0) -> Item:
+        value = data.get("value")
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description") or "",
+            eccn=data.get("eccn"),
+            categories=_strings(data.get("categories")),
+            capabilities=_strings(data.get("capabilities")),
+            design_safeguards=_strings(data.get("design_safeguards")),
+            customization=data.get("customization"),
+            customization_request=data.get("customization_request") or "",
+            quantity=data.get("quantity"),
+            value=Money(value["amount"], value["currency"]) if value else None,
+            index=index,
+        )
+
+
+@attrs.frozen
+class Contract:
+    """The safeguards agreed in the contract, before and after export."""
+
+    clauses: tuple[str, ...] = ()
+    post_export: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Contract:
+        if not data:
+            return cls()
+        return cls(_strings(data.get("clauses")), _strings(data.get("post_export")))
+
+
+@attrs.frozen
+class Kyc:
+    """BIS Know Your Customer red flags as answered questions.
+
+    ``True`` = flag observed, ``False`` = checked and clear, absent = unknown (never clear).
+    """
+
+    answers: tuple[tuple[str, bool], ...] = ()
+
+    def answer(self, question: str) -> bool | None:
+        for asked, answer in self.answers:
+            if asked == question:
+                return answer
+        return None
+
+    @property
+    def flagged(self) -> tuple[str, ...]:
+        return tuple(question for question, answer in self.answers if answer)
+
+    @property
+    def unanswered(self) -> tuple[str, ...]:
+        asked = {question for question, _ in self.answers}
+        return tuple(question for question in KYC_QUESTIONS if question not in asked)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, bool] | None) -> Kyc:
+        return cls(tuple(data.items())) if data else cls()
+
+
+@attrs.frozen
+class Exporter:
+    """Who sells."""
+
+    name: str | None = None
+    country: str | None = None
+
+
+@attrs.frozen
+class Transaction:
+    """An export transaction, as described by the transaction document (schema version 1)."""
+
+    id: str
+    items: tuple[Item, ...]
+    end_user: EndUser
+    date: _dt.date | None = None
+    kind: str | None = None
+    exporter: Exporter | None = None
+    parties: tuple[Party, ...] = ()
+    contract: Contract = Contract()
+    events: tuple[str, ...] = ()
+    kyc: Kyc = Kyc()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Transaction:
+        """Build from a document already valid against the transaction schema."""
+        exporter = data.get("exporter")
+        context = data.get("context") or {}
+        return cls(
+            id=data["id"],
+            items=tuple(Item.from_dict(row, index) for index, row in enumerate(data["items"])),
+            end_user=EndUser.from_dict(data["end_user"]),
+            date=_date(data.get("date")),
+            kind=data.get("kind"),
+            exporter=Exporter(exporter.get("name"), exporter.get("country")) if exporter else None,
+            parties=tuple(Party.from_dict(row) for row in data.get("parties") or ()),
+            contract=Contract.from_dict(data.get("contract")),
+            events=_strings(context.get("events")),
+            kyc=Kyc.from_dict(data.get("kyc")),
+        )
+
+
+# --------------------------------------------------------------------------------------
+# What checks say
+# --------------------------------------------------------------------------------------
+
+
+class Outcome(enum.StrEnum):
+    """A finding's outcome. Ordered by :data:`OUTCOME_RANK`; ``error`` means a check could
+    not run and is treated as at least ``escalate`` (fail closed)."""
+
+    PASS = "pass"
+    INFO = "info"
+    SAFEGUARDS_REQUIRED = "safeguards_required"
+    ESCALATE = "escalate"
+    DO_NOT_PROCEED = "do_not_proceed"
+    ERROR = "error"
+
+
+OUTCOME_RANK: dict[str, int] = {
+    "pass": 0,
+    "info": 1,
+    "safeguards_required": 2,
+    "escalate": 3,
+    "do_not_proceed": 4,
+    "error": 3,  # ranked as escalate unless the policy raises it (``on-error``)
+}
+
+
+class Severity(enum.StrEnum):
+    """How grave the risk a finding describes is, independent of what the policy does with it."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+SEVERITY_RANK: dict[str, int] = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class Decision(enum.StrEnum):
+    """The assessment's decision: the worst effective outcome."""
+
+    PROCEED = "proceed"
+    PROCEED_WITH_SAFEGUARDS = "proceed_with_safeguards"
+    ESCALATE = "escalate"
+    DO_NOT_PROCEED = "do_not_proceed"
+
+
+DECISION_RANK: dict[str, int] = {
+    "proceed": 0,
+    "proceed_with_safeguards": 2,
+    "escalate": 3,
+    "do_not_proceed": 4,
+}
+DECISION_FOR_RANK: dict[int, Decision] = {
+    0: Decision.PROCEED,
+    1: Decision.PROCEED,
+    2: Decision.PROCEED_WITH_SAFEGUARDS,
+    3: Decision.ESCALATE,
+    4: Decision.DO_NOT_PROCEED,
+}
+
+
+class Enforcement(enum.StrEnum):
+    """What the policy lets a finding do to the decision."""
+
+    ADVISORY = "advisory"  # reported, never changes the decision
+    MANDATORY = "mandatory"  # changes the decision, can be waived
+    HARD = "hard"  # changes the decision, cannot be waived
+
+
+@attrs.frozen
+class Evidence:
+    """A fact that triggered a finding: a path into the transaction and the value found there."""
+
+    path: str
+    value: Any = None
+
+
+def _evidence(values: Iterable[Evidence | tuple[str, Any]] | Mapping[str, Any]) -> tuple[Evidence, ...]:
+    if isinstance(values, Mapping):
+        return tuple(Evidence(path, value) for path, value in values.items())
+    return tuple(v if isinstance(v, Evidence) else Evidence(v[0], v[1]) for v in values)
+
+
+@attrs.frozen
+class Finding:
+    """What one rule of one check found about the transaction.
+
+    Plugins set everything up to ``remediation``; the engine fills ``plugin``,
+    ``enforcement`` and ``effective_outcome`` (and, once waivers exist, ``waiver``).
+    """
+
+    rule_id: str
+    outcome: Outcome = attrs.field(converter=Outcome)
+    severity: Severity = attrs.field(converter=Severity)
+    message: str
+    evidence: tuple[Evidence, ...] = attrs.field(default=(), converter=_evidence)
+    guidance: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    remediation: str | None = None
+    subject: str | None = None  # what the finding is about: "items[0]", "end_user", ...
+    plugin: str = ""
+    enforcement: Enforcement = Enforcement.MANDATORY
+    effective_outcome: Outcome | None = None
+    waiver: Mapping[str, Any] | None = None
+
+    @property
+    def decisive_outcome(self) -> Outcome:
+        """The outcome after enforcement (what the decision sees)."""
+        return self.effective_outcome if self.effective_outcome is not None else self.outcome
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "plugin": self.plugin,
+            "outcome": self.outcome.value,
+            "effective_outcome": self.decisive_outcome.value,
+            "enforcement": self.enforcement.value,
+            "severity": self.severity.value,
+            "message": self.message,
+            "subject": self.subject,
+            "evidence": [{"path": e.path, "value": e.value} for e in self.evidence],
+            "guidance": list(self.guidance),
+            "remediation": self.remediation,
+            "waiver": dict(self.waiver) if self.waiver is not None else None,
+        }
+
+
+@attrs.frozen
+class DetectedCapability:
+    """A capability read from free text: which phrase in which field suggested it."""
+
+    capability: str
+    field: str
+    phrase: str
+
+
+@attrs.frozen
+class CapabilityProfile:
+    """What an item can do, as later checks need to know it (derived once per item).
+
+    ``misuse_potential`` runs 0 (none) to 5 (extreme) after crediting design safeguards.
+    """
+
+    item_id: str
+    capabilities: tuple[str, ...] = ()
+    declared: tuple[str, ...] = ()
+    detected: tuple[DetectedCapability, ...] = ()
+    misuse_potential: int = 0
+    credited_safeguards: tuple[str, ...] = ()
+
+    def merge(self, other: CapabilityProfile) -> CapabilityProfile:
+        """Combine two plugins' views of one item: union of capabilities, the higher potential."""
+        return CapabilityProfile(
+            item_id=self.item_id,
+            capabilities=tuple(sorted(set(self.capabilities) | set(other.capabilities))),
+            declared=tuple(sorted(set(self.declared) | set(other.declared))),
+            detected=self.detected + other.detected,
+            misuse_potential=max(self.misuse_potential, other.misuse_potential),
+            credited_safeguards=tuple(
+                sorted(set(self.credited_safeguards) & set(other.credited_safeguards))
+            ),
+        )
+
+
+@attrs.frozen
+class RuleInfo:
+    """A rule a plugin can report: its stable id, what it checks, the clauses it cites."""
+
+    id: str
+    title: str
+    guidance: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen
+class DataSet:
+    """A data file a plugin loaded, with its provenance (named in every report)."""
+
+    name: str
+    version: str
+    sha256: str
+    source: str
+    licence: str
+    date: str
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class PluginSetup:
+    """What a plugin's ``hrdd_configure`` returns: the data sets it loaded (for provenance)
+    and any state its checks need (compiled patterns, loaded tables), which the engine hands
+    back to each check as ``context.state``. State belongs to one engine: two engines built
+    with different configurations never share it."""
+
+    data: tuple[DataSet, ...] = attrs.field(default=(), converter=tuple)
+    state: Any = None
+
+
+@attrs.frozen
+class PluginInfo:
+    """What a plugin says about itself through ``hrdd_plugin_info``.
+
+    ``name`` and ``version`` are filled by the plugin manager from the distribution's metadata
+    (a plugin never keeps its own version string).
+    """
+
+    clauses: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    rules: tuple[RuleInfo, ...] = attrs.field(default=(), converter=tuple)
+    config_schema: Mapping[str, Any] = attrs.field(factory=dict)
+    description: str = ""
+    name: str = ""
+    version: str = ""
+
+
+@attrs.frozen
+class CheckRecord:
+    """One check that ran: which plugin, which hook, on what, and its worst outcome
+    (an outcome name, or ``not_applicable`` when the check said it does not apply)."""
+
+    plugin: str
+    hook: str
+    subject: str | None
+    outcome: str
+    findings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plugin": self.plugin,
+            "hook": self.hook,
+            "subject": self.subject,
+            "outcome": self.outcome,
+            "findings": self.findings,
+        }
+
+
+@attrs.frozen
+class PluginRef:
+    """A plugin as the provenance names it."""
+
+    name: str
+    version: str
+    sha256: str
+    source: str  # "entry-point" or "path:<relative path>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class PolicyRef:
+    """The policy as the provenance names it, with every file of its ``extends`` chain."""
+
+    name: str
+    version: str
+    sha256: str
+    source: str
+    chain: tuple[tuple[str, str], ...] = ()  # (source, sha256) from the policy up to the base
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "sha256": self.sha256,
+            "source": self.source,
+            "chain": [{"source": source, "sha256": sha} for source, sha in self.chain],
+        }
+
+
+@attrs.frozen
+class Provenance:
+    """Everything an auditor needs to pin how a decision was reached."""
+
+    core_version: str
+    policy: PolicyRef
+    plugins: tuple[PluginRef, ...]
+    data: tuple[DataSet, ...]
+    input_sha256: str
+    assessed_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "core": {"name": "hrdd", "version": self.core_version},
+            "policy": self.policy.to_dict(),
+            "plugins": [plugin.to_dict() for plugin in self.plugins],
+            "data": [data.to_dict() for data in self.data],
+            "input_sha256": self.input_sha256,
+            "assessed_at": self.assessed_at,
+        }
+
+
+@attrs.frozen
+class Risk:
+    """A 0-100 score and its level, derived from the effective findings."""
+
+    score: int
+    level: str
+
+
+@attrs.frozen
+class RequiredSafeguard:
+    """A safeguard the decision depends on, and the rules that asked for it."""
+
+    safeguard: str
+    rules: tuple[str, ...]
+
+
+@attrs.frozen
+class Assessment:
+    """The result of assessing one transaction under one policy."""
+
+    transaction_id: str
+    decision: Decision
+    reason: str
+    risk: Risk
+    findings: tuple[Finding, ...]
+    checks: tuple[CheckRecord, ...]
+    required_safeguards: tuple[RequiredSafeguard, ...]
+    provenance: Provenance
+    waived: tuple[Finding, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Findings that say a check could not run (fail-closed evidence)."""
+        return tuple(f for f in self.findings if f.outcome is Outcome.ERROR)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(f.rule_id for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report document (``schemas/report.schema.json``, schema version 1)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "transaction_id": self.transaction_id,
+            "decision": self.decision.value,
+            "reason": self.reason,
+            "risk": {"score": self.risk.score, "level": self.risk.level},
+            "findings": [finding.to_dict() for finding in self.findings],
+            "required_safeguards": [
+                {"safeguard": s.safeguard, "rules": list(s.rules)}
+                for s in self.required_safeguards
+            ],
+            "checks": [check.to_dict() for check in self.checks],
+            "waived": [finding.to_dict() for finding in self.waived],
+            "provenance": self.provenance.to_dict(),
+            "errors": [
+                {"plugin": f.plugin, "rule_id": f.rule_id, "message": f.message}
+                for f in self.errors
+            ],
+        }

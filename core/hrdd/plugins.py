@@ -1,0 +1,364 @@
+"""The plugin manager: finds installed plugins, loads the ones a policy enables, checks them.
+
+Installed is not enabled. A plugin runs only when the policy names it; it is found through
+the ``hrdd`` entry-point group (by distribution name) or loaded from a ``path =`` module
+file inside the policy's directory tree. Versions come from distribution metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pluggy
+
+from hrdd import hookspecs
+from hrdd.errors import PluginLoadError, PolicyError, Problem
+from hrdd.model import DataSet, Enforcement, PluginInfo, PluginRef, PluginSetup
+from hrdd.policy import Policy, PluginSettings
+
+ENTRY_POINT_GROUP = "hrdd"
+BUILTIN_PLUGINS = ("hrdd.renderers",)
+_SKIPPED_RECORD_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+
+
+def core_version() -> str:
+    try:
+        return metadata.version("hrdd")
+    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
+        return "0+source"
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
+@attrs.frozen
+class InstalledPlugin:
+    """A distribution that registers plugins in the ``hrdd`` entry-point group."""
+
+    name: str
+    version: str
+    entry_points: tuple[metadata.EntryPoint, ...]
+    distribution: metadata.Distribution
+
+    def load(self) -> list[object]:
+        return [entry_point.load() for entry_point in self.entry_points]
+
+
+def installed_plugins() -> dict[str, InstalledPlugin]:
+    """Every installed plugin distribution, keyed by canonical distribution name."""
+    by_name: dict[str, list[metadata.EntryPoint]] = {}
+    dists: dict[str, metadata.Distribution] = {}
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = entry_point.dist
+        if dist is None:
+            continue
+        key = _canonical(dist.metadata["Name"])
+        if key in dists and dists[key].version != dist.version:
+            continue  # a shadowed older copy on sys.path: the first one wins, as for imports
+        dists[key] = dist
+        if entry_point not in by_name.setdefault(key, []):
+            by_name[key].append(entry_point)
+    return {
+        key: InstalledPlugin(dists[key].metadata["Name"], dists[key].version, tuple(eps), dists[key])
+        for key, eps in sorted(by_name.items())
+    }
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tree_files(directory: Path, prefix: str) -> dict[str, Path]:
+    return {
+        f"{prefix}/{p.relative_to(directory).as_posix()}": p
+        for p in directory.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+
+
+def distribution_sha256(dist: metadata.Distribution, modules: Iterable[types.ModuleType]) -> str:
+    """A digest over a plugin's installed files: those its RECORD lists, plus the source tree
+    of its entry-point packages (so an editable install is pinned by its code, too)."""
+    files: dict[str, Path] = {}
+    for record in dist.files or ():
+        if record.name in _SKIPPED_RECORD_FILES or record.suffix == ".pyc" or "__pycache__" in record.parts:
+            continue
+        located = Path(str(record.locate()))
+        if located.is_file():
+            files[record.as_posix()] = located
+    for module in modules:
+        origin = getattr(module, "__file__", None)
+        if origin is None:
+            continue
+        origin_path = Path(origin)
+        if origin_path.name == "__init__.py":
+            files.update(_tree_files(origin_path.parent, origin_path.parent.name))
+        else:
+            files[origin_path.name] = origin_path
+    digest = hashlib.sha256()
+    for key in sorted(files):
+        digest.update(f"{key}\0{_file_digest(files[key])}\n".encode())
+    return digest.hexdigest()
+
+
+@attrs.frozen
+class LoadedPlugin:
+    """An enabled plugin, registered, described, configured."""
+
+    name: str
+    version: str
+    sha256: str
+    source: str
+    settings: PluginSettings
+    info: PluginInfo
+    config: Mapping[str, Any]
+    data: tuple[DataSet, ...] = ()
+    state: Any = None
+
+    @property
+    def enforcement(self) -> Enforcement:
+        return self.settings.enforcement
+
+    def ref(self) -> PluginRef:
+        return PluginRef(self.name, self.version, self.sha256, self.source)
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager with the hrdd hook specifications and the built-in plugins."""
+    from hrdd import renderers
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    pm.register(renderers.BuiltinRenderers(), name="hrdd.renderers")
+    return pm
+
+
+def _installed_listing(installed: Mapping[str, InstalledPlugin]) -> str:
+    if not installed:
+        return "no hrdd plugins are installed"
+    return "installed: " + ", ".join(f"{p.name} {p.version}" for p in installed.values())
+
+
+def _load_path_module(settings: PluginSettings, where: str) -> tuple[types.ModuleType, Path]:
+    assert settings.path is not None
+    root = settings.policy_dir.resolve()
+    path = (settings.policy_dir / settings.path).resolve()
+    if not path.is_relative_to(root):
+        raise PluginLoadError.single(
+            where, f"$.plugins['{settings.name}'].path",
+            f"{str(settings.path)!r} resolves to {path}, outside the policy's directory {root}",
+        )
+    if not path.is_file():
+        raise PluginLoadError.single(
+            where, f"$.plugins['{settings.name}'].path", f"{str(settings.path)!r}: no such file ({path})"
+        )
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    module_name = f"hrdd_extension_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PluginLoadError.single(str(path), "$", "cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        line = exc.lineno if isinstance(exc, SyntaxError) else _last_line_in(exc, path)
+        raise PluginLoadError.single(
+            str(path), f"line {line}" if line else "$", f"failed to import: {type(exc).__name__}: {exc}"
+        ) from None
+    return module, path
+
+
+def _last_line_in(exc: BaseException, path: Path) -> int | None:
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename) == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _cerberus_problems(errors: Mapping[str, Any], prefix: str, source: str) -> list[Problem]:
+    """Flatten cerberus's nested error tree into one problem per leaf, with its path."""
+    problems: list[Problem] = []
+    for key, messages in sorted(errors.items(), key=lambda kv: str(kv[0])):
+        path = f"{prefix}.{key}" if isinstance(key, str) else f"{prefix}[{key}]"
+        for message in messages:
+            if isinstance(message, Mapping):
+                problems.extend(_cerberus_problems(message, path, source))
+            else:
+                problems.append(Problem(source, path, str(message)))
+    return problems
+
+
+def _only_implementation(pm: pluggy.PluginManager, hook: str, plugin: object) -> Callable[..., Any] | None:
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        if impl.plugin is plugin:
+            return impl.function  # type: ignore[no-any-return]
+    return None
+
+
+class PluginSet:
+    """The plugins one policy enables, registered in one plugin manager."""
+
+    def __init__(self, pm: pluggy.PluginManager, plugins: Sequence[LoadedPlugin]) -> None:
+        self.pm = pm
+        self.plugins = tuple(plugins)
+        self.by_name = {plugin.name: plugin for plugin in self.plugins}
+
+    @classmethod
+    def for_policy(cls, policy: Policy) -> PluginSet:
+        pm = new_plugin_manager()
+        installed = installed_plugins()
+        problems: list[Problem] = []
+        registered: list[tuple[PluginSettings, object, str, str, str]] = []
+        for settings in policy.plugins:
+            try:
+                registered.append(_register(pm, settings, installed, policy))
+            except PolicyError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise PluginLoadError(problems)
+        try:
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError.single(
+                policy.source, f"$.plugins['{pm.get_name(exc.plugin)}']", str(exc)
+            ) from None
+        loaded = []
+        for settings, plugin, version, sha256, source in registered:
+            try:
+                loaded.append(_describe_and_configure(pm, settings, plugin, version, sha256, source, policy))
+            except PolicyError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise PluginLoadError(problems)
+        return cls(pm, loaded)
+
+
+def _register(
+    pm: pluggy.PluginManager,
+    settings: PluginSettings,
+    installed: Mapping[str, InstalledPlugin],
+    policy: Policy,
+) -> tuple[PluginSettings, object, str, str, str]:
+    from packaging.specifiers import SpecifierSet
+
+    where = policy.source
+    table = f"$.plugins['{settings.name}']"
+    if settings.path is not None:
+        module, path = _load_path_module(settings, where)
+        version = str(getattr(module, "__version__", "0+path"))
+        plugin: object = module
+        sha256 = _file_digest(path)
+        source = f"path:{settings.path.as_posix()}"
+    else:
+        found = installed.get(_canonical(settings.name))
+        if found is None:
+            raise PolicyError.single(
+                where, table, f"unknown plugin {settings.name!r}; {_installed_listing(installed)}"
+            )
+        version = found.version
+        try:
+            objects = found.load()
+        except Exception as exc:
+            raise PluginLoadError.single(
+                where, table, f"plugin {found.name} {version} failed to import: {type(exc).__name__}: {exc}"
+            ) from None
+        plugin = objects[0] if len(objects) == 1 else types.SimpleNamespace(parts=objects)
+        modules = [o for o in objects if isinstance(o, types.ModuleType)]
+        sha256 = distribution_sha256(found.distribution, modules)
+        source = "entry-point"
+    if settings.version is not None and not SpecifierSet(settings.version).contains(version, prereleases=True):
+        raise PolicyError.single(
+            where,
+            f"{table}.version",
+            f"{settings.name} {version} is installed but the policy requires {settings.version!r}; "
+            f"{_installed_listing(installed)}",
+        )
+    to_register = plugin.parts if isinstance(plugin, types.SimpleNamespace) else [plugin]
+    for index, part in enumerate(to_register):
+        name = settings.name if index == 0 else f"{settings.name}#{index}"
+        try:
+            pm.register(part, name=name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            raise PluginLoadError.single(where, table, f"plugin {settings.name} cannot be registered: {exc}") from None
+    return settings, to_register[0], version, sha256, source
+
+
+def _describe_and_configure(
+    pm: pluggy.PluginManager,
+    settings: PluginSettings,
+    plugin: object,
+    version: str,
+    sha256: str,
+    source: str,
+    policy: Policy,
+) -> LoadedPlugin:
+    import cerberus
+
+    where = policy.source
+    table = f"$.plugins['{settings.name}']"
+    describe = _only_implementation(pm, "hrdd_plugin_info", plugin)
+    if describe is None:
+        raise PluginLoadError.single(where, table, f"plugin {settings.name} does not implement hrdd_plugin_info()")
+    try:
+        info = describe()
+    except Exception as exc:
+        raise PluginLoadError.single(
+            where, table, f"plugin {settings.name}: hrdd_plugin_info() raised {type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(info, PluginInfo):
+        raise PluginLoadError.single(
+            where, table, f"plugin {settings.name}: hrdd_plugin_info() returned {type(info).__name__}, expected PluginInfo"
+        )
+    info = attrs.evolve(info, name=settings.name, version=version)
+    try:
+        validator = cerberus.Validator(dict(info.config_schema))
+    except Exception as exc:
+        raise PluginLoadError.single(
+            where, table, f"plugin {settings.name} declares an invalid config schema: {exc}"
+        ) from None
+    if not validator.validate(dict(settings.config)):
+        raise PolicyError(_cerberus_problems(validator.errors, f"{table}.config", where))
+    config: dict[str, Any] = validator.document
+    unknown_rules = sorted(set(settings.rule_enforcement) - {rule.id for rule in info.rules})
+    if unknown_rules:
+        known = ", ".join(rule.id for rule in info.rules) or "none"
+        raise PolicyError.single(
+            where, f"{table}['rule-enforcement']",
+            f"unknown rule id(s) {', '.join(unknown_rules)} for {settings.name}; its rules: {known}",
+        )
+    setup = PluginSetup()
+    configure = _only_implementation(pm, "hrdd_configure", plugin)
+    if configure is not None:
+        try:
+            answer = configure(config, settings.policy_dir)
+        except PolicyError:
+            raise
+        except Exception as exc:
+            raise PluginLoadError.single(
+                where, table, f"plugin {settings.name}: hrdd_configure() raised {type(exc).__name__}: {exc}"
+            ) from None
+        if answer is not None:
+            if not isinstance(answer, PluginSetup) or not all(isinstance(d, DataSet) for d in answer.data):
+                raise PluginLoadError.single(
+                    where, table,
+                    f"plugin {settings.name}: hrdd_configure() returned {type(answer).__name__}, "
+                    "expected PluginSetup (with DataSet records) or None",
+                )
+            setup = answer
+    return LoadedPlugin(settings.name, version, sha256, source, settings, info, config, setup.data, setup.state)

@@ -1,0 +1,368 @@
+"""hrdd-item-capability: what each item can do, what it could be misused for, and its design.
+
+Covers the Draft Guidance's scope (intended *and unintended* surveillance capabilities),
+consideration 1 (tailor the item to minimise misuse), consideration 2 (review capabilities
+for misuse by government end users and private end users close to a government) and the
+trend towards scrutiny of item design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hrdd import (
+    CapabilityProfile,
+    CheckContext,
+    DetectedCapability,
+    Finding,
+    Item,
+    Outcome,
+    PluginInfo,
+    PluginSetup,
+    RuleInfo,
+    Severity,
+    Transaction,
+    hookimpl,
+)
+from hrdd_item_capability.taxonomy import Match, Taxonomy, default_data_path, taxonomy_for
+
+SCOPE = "draft-2019:scope"
+TAILOR = "draft-2019:consideration-1"
+MISUSE = "draft-2019:consideration-2"
+DESIGN = "draft-2019:trend-design"
+COMMENSURATE = "draft-2019:dd-1"
+RED_FLAG_CLOSE = "draft-2019:red-flag-1"
+
+RULES = (
+    RuleInfo("HRDD-CAP-001", "Item has surveillance capabilities (in scope of the guidance)", (SCOPE, MISUSE)),
+    RuleInfo("HRDD-CAP-002", "Undeclared (unintended) capability found in the item's description", (SCOPE, MISUSE, DESIGN)),
+    RuleInfo("HRDD-CAP-003", "Item infers or is customised to infer protected attributes", (TAILOR, MISUSE, COMMENSURATE)),
+    RuleInfo("HRDD-CAP-004", "Customisation request removes or weakens a safeguard", (TAILOR, DESIGN)),
+    RuleInfo("HRDD-CAP-005", "Design safeguards the item's misuse potential calls for are missing", (TAILOR, DESIGN)),
+    RuleInfo("HRDD-CAP-006", "Custom development of a high-misuse item for a government-linked end user", (DESIGN, TAILOR)),
+    RuleInfo("HRDD-CAP-007", "Item presented for covert or mass-scale use", (MISUSE, DESIGN)),
+    RuleInfo("HRDD-CAP-008", "Item's capabilities cannot be determined from the transaction", (SCOPE,)),
+    RuleInfo("HRDD-CAP-009", "High misuse potential for a government-linked end user", (MISUSE, COMMENSURATE, RED_FLAG_CLOSE)),
+    RuleInfo("HRDD-CAP-010", "Item or stated end use aimed at people exercising their rights", (MISUSE, TAILOR)),
+)
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "data": {"type": "string", "nullable": True, "default": None, "empty": False},
+    "escalate_at": {"type": "integer", "min": 1, "max": 5, "default": 4},
+    "safeguards_at": {"type": "integer", "min": 1, "max": 5, "default": 3},
+    "unknown_end_user_is_government": {"type": "boolean", "default": True},
+}
+
+GOVERNMENT_TYPES = frozenset({"government_agency", "state_owned_enterprise", "private_close_to_government"})
+CLOSE_RELATIONSHIPS = frozenset({"contractor", "partially_owned", "state_controlled"})
+LEVELS = ("none", "low", "low", "medium", "high", "critical")
+SEVERITY_FOR_POTENTIAL = {0: Severity.NONE, 1: Severity.LOW, 2: Severity.LOW, 3: Severity.MEDIUM, 4: Severity.HIGH, 5: Severity.CRITICAL}
+
+
+@hookimpl
+def hrdd_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        clauses=(SCOPE, TAILOR, MISUSE, DESIGN, COMMENSURATE, RED_FLAG_CLOSE),
+        rules=RULES,
+        config_schema=CONFIG_SCHEMA,
+        description="Classifies each item's intended and unintended surveillance capabilities, "
+        "grades misuse potential, credits design safeguards and flags harmful customisation.",
+    )
+
+
+@hookimpl
+def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
+    path = default_data_path() if config["data"] is None else policy_dir / config["data"]
+    taxonomy = taxonomy_for(path)
+    return PluginSetup(data=(taxonomy.dataset,), state=taxonomy)
+
+
+# --------------------------------------------------------------------------------------
+# The end user, as far as this plugin needs it
+# --------------------------------------------------------------------------------------
+
+
+def government_link(transaction: Transaction, config: Mapping[str, Any]) -> tuple[bool, str]:
+    """Whether the end user is a government or close to one, and why (for evidence)."""
+    end_user = transaction.end_user
+    if end_user.type in GOVERNMENT_TYPES:
+        return True, f"end_user.type = {end_user.type}"
+    if end_user.government_relationship in CLOSE_RELATIONSHIPS:
+        return True, f"end_user.government_relationship = {end_user.government_relationship}"
+    if end_user.type in (None, "unknown") and config["unknown_end_user_is_government"]:
+        return True, "end_user.type not established (treated as government-linked until it is)"
+    return False, f"end_user.type = {end_user.type}"
+
+
+# --------------------------------------------------------------------------------------
+# Profiles
+# --------------------------------------------------------------------------------------
+
+
+def _texts(item: Item) -> tuple[tuple[str, str], ...]:
+    return ((f"{item.path}.description", item.description), (f"{item.path}.customization_request", item.customization_request))
+
+
+def _potential(taxonomy: Taxonomy, capabilities: set[str], safeguards: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """Misuse potential 0-5 after crediting design safeguards, and the safeguards credited."""
+    if not capabilities:
+        return 0, ()
+    specs = [taxonomy.capabilities[c] for c in capabilities]
+    raw = max(spec.weight for spec in specs)
+    grave = sum(1 for spec in specs if spec.weight >= 4)
+    identifying = capabilities & {"biometric_identification", "relationship_mapping", "metadata_collection", "location_tracking"}
+    if grave >= 3 or ("bulk_collection" in capabilities and identifying):
+        raw = min(5, raw + 1)
+    relevant = {m for spec in specs for m in spec.mitigated_by}
+    credited = tuple(sorted(s for s in set(safeguards) if s in relevant or s == "feature_disabled"))
+    credit = 0 if len(credited) < 2 else 1 if len(credited) < 4 else 2
+    floor = max(spec.floor for spec in specs)
+    return max(floor, raw - credit), credited
+
+
+def build_profile(item: Item, taxonomy: Taxonomy) -> CapabilityProfile:
+    declared = set(item.capabilities)
+    implied = {c for category in item.categories for c in taxonomy.categories[category]}
+    detected = tuple(
+        DetectedCapability(match.kind, field, match.snippet)
+        for field, text in _texts(item)
+        for match in taxonomy.scan(text)
+    )
+    capabilities = declared | implied | {d.capability for d in detected}
+    potential, credited = _potential(taxonomy, capabilities, item.design_safeguards)
+    return CapabilityProfile(
+        item_id=item.id,
+        capabilities=tuple(sorted(capabilities)),
+        declared=tuple(sorted(declared | implied)),
+        detected=detected,
+        misuse_potential=potential,
+        credited_safeguards=credited,
+    )
+
+
+@hookimpl
+def hrdd_item_profile(item: Item, transaction: Transaction, context: CheckContext) -> CapabilityProfile:
+    return build_profile(item, context.state)
+
+
+# --------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------
+
+
+def _label(taxonomy: Taxonomy, capability: str) -> str:
+    return taxonomy.capabilities[capability].label
+
+
+def _intents(taxonomy: Taxonomy, item: Item) -> dict[str, tuple[str, Match]]:
+    found: dict[str, tuple[str, Match]] = {}
+    for field, text in _texts(item):
+        for match in taxonomy.scan_intents(text):
+            found.setdefault(match.kind, (field, match))
+    return found
+
+
+@hookimpl
+def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> list[Finding]:
+    taxonomy: Taxonomy = context.state
+    config = context.config
+    # The merged profile (this plugin's view and any other plugin's); built here only when the
+    # profile hook did not run for this item.
+    profile = context.profiles.get(item.id) or build_profile(item, taxonomy)
+    potential = profile.misuse_potential
+    capabilities = set(profile.capabilities)
+    linked, link_reason = government_link(transaction, config)
+    where = item.path
+    findings: list[Finding] = []
+
+    if not capabilities and not item.description.strip() and set(item.categories) <= {"other"}:
+        findings.append(Finding(
+            rule_id="HRDD-CAP-008", outcome=Outcome.ESCALATE, severity=Severity.MEDIUM,
+            message=f"Item {item.name!r} declares no category, no capability and no description: "
+            "whether it has surveillance capabilities cannot be determined, so it cannot be cleared.",
+            evidence={f"{where}.categories": list(item.categories), f"{where}.capabilities": [], f"{where}.description": item.description},
+            guidance=(SCOPE,),
+            remediation="Describe the item and declare its categories and capabilities (including unintended ones).",
+        ))
+        return findings
+
+    if capabilities:
+        findings.append(Finding(
+            rule_id="HRDD-CAP-001", outcome=Outcome.INFO, severity=SEVERITY_FOR_POTENTIAL[potential],
+            message=f"Item {item.name!r} has surveillance capabilities ({', '.join(sorted(capabilities))}); "
+            f"misuse potential {potential}/5 ({LEVELS[potential]}) after crediting "
+            f"{', '.join(profile.credited_safeguards) or 'no design safeguards'}.",
+            evidence={f"{where}.categories": list(item.categories), f"{where}.capabilities": list(item.capabilities),
+                      f"{where}.design_safeguards": list(item.design_safeguards), "misuse_potential": potential},
+            guidance=(SCOPE, MISUSE),
+        ))
+
+    undeclared = [d for d in profile.detected if d.capability not in profile.declared]
+    seen: set[str] = set()
+    for detected in undeclared:
+        if detected.capability in seen or detected.capability == "protected_attribute_inference":
+            continue  # protected attributes have their own, graver rule
+        seen.add(detected.capability)
+        weight = taxonomy.capabilities[detected.capability].weight
+        if linked and weight >= 4:
+            outcome, severity = Outcome.ESCALATE, Severity.HIGH
+        elif linked:
+            outcome, severity = Outcome.SAFEGUARDS_REQUIRED, Severity.MEDIUM
+        else:
+            outcome, severity = Outcome.INFO, Severity.LOW
+        findings.append(Finding(
+            rule_id="HRDD-CAP-002", outcome=outcome, severity=severity,
+            message=f"Item {item.name!r} is not declared to have the capability {detected.capability} "
+            f"({_label(taxonomy, detected.capability)}) but its text says so: an unintended "
+            "surveillance capability is in scope of the guidance too.",
+            evidence={detected.field: detected.phrase, f"{where}.capabilities": list(item.capabilities), "end_user": link_reason},
+            guidance=(SCOPE, MISUSE, DESIGN),
+            remediation=f"Declare {detected.capability} for this item and either disable it for this customer "
+            "(feature_disabled) or assess and mitigate it like an intended capability.",
+        ))
+
+    if "protected_attribute_inference" in capabilities:
+        source = next((d for d in profile.detected if d.capability == "protected_attribute_inference"), None)
+        evidence: dict[str, Any] = {"end_user": link_reason}
+        if source is not None:
+            evidence[source.field] = source.phrase
+        else:
+            evidence[f"{where}.capabilities"] = list(item.capabilities)
+        findings.append(Finding(
+            rule_id="HRDD-CAP-003",
+            outcome=Outcome.DO_NOT_PROCEED if linked else Outcome.ESCALATE,
+            severity=Severity.CRITICAL if linked else Severity.HIGH,
+            message=f"Item {item.name!r} would infer protected attributes (ethnicity, religion, political "
+            "opinion or similar): the guidance asks exporters to tailor items to minimise misuse, and this "
+            "capability exists to single out groups.",
+            evidence=evidence,
+            guidance=(TAILOR, MISUSE, COMMENSURATE),
+            remediation="Refuse the customisation and remove any protected-attribute inference from the deliverable.",
+        ))
+
+    intents = _intents(taxonomy, item)
+    if "safeguard_removal" in intents and item.customization_request:
+        field, match = intents["safeguard_removal"]
+        findings.append(Finding(
+            rule_id="HRDD-CAP-004", outcome=Outcome.ESCALATE,
+            severity=Severity.HIGH if linked else Severity.MEDIUM,
+            message=f"The customer asks to remove or weaken a safeguard of {item.name!r} ({match.snippet!r}): "
+            "a request to make misuse harder to detect is a red flag the guidance's design trend names.",
+            evidence={field: match.snippet, "end_user": link_reason},
+            guidance=(TAILOR, DESIGN),
+            remediation="Decline the change, keep audit logging and limits on, and ask why the customer needs it.",
+        ))
+
+    if "covert_or_mass" in intents:
+        field, match = intents["covert_or_mass"]
+        findings.append(Finding(
+            rule_id="HRDD-CAP-007",
+            outcome=Outcome.ESCALATE if linked else Outcome.INFO,
+            severity=Severity.HIGH if linked else Severity.LOW,
+            message=f"Item {item.name!r} is presented for covert or mass-scale use ({match.snippet!r}).",
+            evidence={field: match.snippet, "end_user": link_reason},
+            guidance=(MISUSE, DESIGN),
+            remediation="Limit the deliverable to targeted, authorised use (volume limits, warrant enforcement, "
+            "audit logging) and review the end user's legal framework before going ahead.",
+        ))
+
+    if "targets_rights" in intents:
+        field, match = intents["targets_rights"]
+        findings.append(_targets_rights_finding(item.name, field, match, linked, link_reason))
+
+    if linked and potential >= config["escalate_at"]:
+        findings.append(Finding(
+            rule_id="HRDD-CAP-009", outcome=Outcome.ESCALATE, severity=SEVERITY_FOR_POTENTIAL[potential],
+            message=f"Item {item.name!r} has misuse potential {potential}/5 ({LEVELS[potential]}) and the end user "
+            f"is government-linked ({link_reason}): the guidance asks for review of its potential for misuse "
+            "by such end users before export.",
+            evidence={"misuse_potential": potential, "capabilities": sorted(capabilities),
+                      "credited_safeguards": list(profile.credited_safeguards), "end_user": link_reason},
+            guidance=(MISUSE, COMMENSURATE, RED_FLAG_CLOSE),
+            remediation="Have the deal reviewed against the end user's record and legal framework; limit the "
+            "item's capabilities to what the stated end use needs.",
+        ))
+
+    if linked and potential >= config["safeguards_at"]:
+        finding = _missing_design_safeguards(taxonomy, item, capabilities, potential)
+        if finding is not None:
+            findings.append(finding)
+
+    if linked and item.customization == "custom_development" and potential >= 4:
+        findings.append(Finding(
+            rule_id="HRDD-CAP-006", outcome=Outcome.ESCALATE, severity=Severity.HIGH,
+            message=f"Item {item.name!r} is custom-developed for a government-linked end user and has misuse "
+            f"potential {potential}/5: the design itself must be reviewed.",
+            evidence={f"{where}.customization": item.customization,
+                      f"{where}.customization_request": item.customization_request, "end_user": link_reason},
+            guidance=(DESIGN, TAILOR),
+            remediation="Review the specification with compliance before development; build in audit logging, "
+            "warrant enforcement and volume limits.",
+        ))
+    return findings
+
+
+# How many of the recommended design safeguards an item of a given misuse potential needs.
+SAFEGUARDS_NEEDED = {1: 1, 2: 1, 3: 2, 4: 3, 5: 4}
+
+
+def _missing_design_safeguards(
+    taxonomy: Taxonomy, item: Item, capabilities: set[str], potential: int
+) -> Finding | None:
+    """Commensurate design safeguards: the graver the potential, the more of the safeguards
+    that mitigate the item's serious capabilities (weight 3+) must be built in; audit logging
+    always, since without it no misuse can be detected afterwards."""
+    serious = [c for c in capabilities if taxonomy.capabilities[c].weight >= 3] or list(capabilities)
+    recommended = sorted({m for c in serious for m in taxonomy.capabilities[c].mitigated_by})
+    if not recommended:
+        return None
+    present = [s for s in recommended if s in item.design_safeguards]
+    missing = [s for s in recommended if s not in item.design_safeguards]
+    needed = min(SAFEGUARDS_NEEDED[potential], len(recommended))
+    audit_missing = "audit_logging" in missing
+    if len(present) >= needed and not audit_missing:
+        return None
+    return Finding(
+        rule_id="HRDD-CAP-005", outcome=Outcome.SAFEGUARDS_REQUIRED,
+        severity=SEVERITY_FOR_POTENTIAL[min(potential, 4)],
+        message=f"Item {item.name!r} (misuse potential {potential}/5) has {len(present)} of the "
+        f"{needed} design safeguards its capabilities call for"
+        + (" and no audit logging" if audit_missing else "")
+        + f"; missing: {', '.join(missing)}.",
+        evidence={f"{item.path}.design_safeguards": list(item.design_safeguards), "recommended": recommended,
+                  "needed": needed},
+        guidance=(TAILOR, DESIGN),
+        remediation=f"Build into {item.name!r} before delivery: "
+        + ", ".join((["audit_logging"] if audit_missing else [])
+                    + [s for s in missing if s != "audit_logging"][: max(0, needed - len(present))])
+        + ".",
+    )
+
+
+def _targets_rights_finding(name: str, field: str, match: Match, linked: bool, link_reason: str) -> Finding:
+    return Finding(
+        rule_id="HRDD-CAP-010",
+        outcome=Outcome.DO_NOT_PROCEED if linked else Outcome.ESCALATE,
+        severity=Severity.CRITICAL if linked else Severity.HIGH,
+        message=f"{name} is aimed at people exercising their rights ({match.snippet!r}): surveillance of "
+        "protesters, journalists, opposition, defenders or minorities is the misuse the guidance exists to prevent.",
+        evidence={field: match.snippet, "end_user": link_reason},
+        guidance=(MISUSE, TAILOR),
+        remediation="Do not supply for this use; if the text was a mistake, correct the transaction and assess again.",
+    )
+
+
+@hookimpl
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding] | None:
+    """The stated end use, read once per transaction for uses aimed at people's rights."""
+    stated = transaction.end_user.stated_end_use
+    if not stated:
+        return None
+    taxonomy: Taxonomy = context.state
+    linked, link_reason = government_link(transaction, context.config)
+    for match in taxonomy.scan_intents(stated):
+        if match.kind == "targets_rights":
+            return [_targets_rights_finding("The stated end use", "end_user.stated_end_use", match, linked, link_reason)]
+    return []
