@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,10 @@ RULE_CHECK_RAISED = "HRDD-CORE-001"
 RULE_CHECK_GARBAGE = "HRDD-CORE-002"
 RULE_NOTHING_CHECKED = "HRDD-CORE-003"
 
+_ERROR, _INFO = Outcome.ERROR, Outcome.INFO
+_HARD, _ADVISORY = Enforcement.HARD, Enforcement.ADVISORY
+_INFO_RANK = OUTCOME_RANK["info"]
+
 CHECK_HOOKS = ("hrdd_check_item", "hrdd_check_end_user", "hrdd_check_contract")
 NOT_APPLICABLE = "not_applicable"
 
@@ -68,10 +71,18 @@ def risk_of(findings: Sequence[Finding]) -> Risk:
     return Risk(score, level)
 
 
+def canonical_json(document: Any) -> bytes:
+    """A document's canonical JSON: sorted keys, no whitespace, UTF-8, numbers in their
+    shortest round-trip form (orjson). For documents without floats this is byte for byte
+    ``json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``."""
+    import orjson
+
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+
+
 def canonical_sha256(document: Any) -> str:
-    """sha256 of a document's canonical JSON (sorted keys, no whitespace, UTF-8)."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """sha256 of a document's canonical JSON (see :func:`canonical_json`)."""
+    return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
 @attrs.frozen
@@ -263,7 +274,7 @@ class Engine:
         for finding in result:
             enforced = self._enforce(finding, plugin, subject)
             findings.append(enforced)
-            if OUTCOME_RANK[enforced.outcome.value] > OUTCOME_RANK[worst]:
+            if OUTCOME_RANK[enforced.outcome] > OUTCOME_RANK[worst]:
                 worst = enforced.outcome.value
         checks.append(CheckRecord(call.plugin, hook, subject, worst, len(result)))
 
@@ -271,23 +282,17 @@ class Engine:
         settings = plugin.settings
         enforcement = settings.rule_enforcement.get(finding.rule_id, settings.enforcement)
         outcome = finding.outcome
-        if outcome is Outcome.ERROR:
-            effective, enforcement = outcome, Enforcement.HARD  # a check that could not run always counts
-        elif enforcement is Enforcement.ADVISORY and OUTCOME_RANK[outcome.value] > OUTCOME_RANK["info"]:
-            effective = Outcome.INFO
+        if outcome is _ERROR:
+            effective, enforcement = outcome, _HARD  # a check that could not run always counts
+        elif enforcement is _ADVISORY and OUTCOME_RANK[outcome] > _INFO_RANK:
+            effective = _INFO
         else:
             effective = outcome
-        return attrs.evolve(
-            finding,
-            plugin=plugin.name,
-            enforcement=enforcement,
-            effective_outcome=effective,
-            subject=finding.subject if finding.subject is not None else subject,
-        )
+        return finding.enforced(plugin.name, enforcement, effective, subject)
 
     def _rank(self, finding: Finding) -> int:
         outcome = finding.decisive_outcome
-        return self._error_rank if outcome is Outcome.ERROR else OUTCOME_RANK[outcome.value]
+        return self._error_rank if outcome is _ERROR else OUTCOME_RANK[outcome]
 
     def _decide(
         self,
@@ -296,18 +301,20 @@ class Engine:
         checks: list[CheckRecord],
         input_sha256: str,
     ) -> Assessment:
-        findings.sort(
-            key=lambda f: (
-                -self._rank(f),
-                -SEVERITY_RANK[f.severity.value],
-                f.rule_id,
-                f.subject or "",
-                f.plugin,
-                f.message,
-            )
+        ranked = sorted(
+            ((self._rank(f), f) for f in findings),
+            key=lambda pair: (
+                -pair[0],
+                -SEVERITY_RANK[pair[1].severity],
+                pair[1].rule_id,
+                pair[1].subject or "",
+                pair[1].plugin,
+                pair[1].message,
+            ),
         )
+        findings = [f for _, f in ranked]
         checks.sort(key=lambda c: (c.hook, c.plugin, c.subject or ""))
-        rank = max((self._rank(f) for f in findings), default=0)
+        rank = ranked[0][0] if ranked else 0
         decision = DECISION_FOR_RANK[rank]
         if findings and rank >= 2:
             top = findings[0]
@@ -316,8 +323,8 @@ class Engine:
             ran = sum(1 for c in checks if c.hook in CHECK_HOOKS)
             reason = f"{ran} checks ran; none found a risk that needs safeguards or review."
         safeguards: dict[str, list[str]] = {}
-        for finding in findings:
-            if finding.remediation and self._rank(finding) >= 2 and finding.outcome is not Outcome.ERROR:
+        for finding_rank, finding in ranked:
+            if finding.remediation and finding_rank >= 2 and finding.outcome is not _ERROR:
                 rules = safeguards.setdefault(finding.remediation, [])
                 if finding.rule_id not in rules:
                     rules.append(finding.rule_id)

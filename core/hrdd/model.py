@@ -397,6 +397,14 @@ class Enforcement(enum.StrEnum):
     HARD = "hard"  # changes the decision, cannot be waived
 
 
+def _outcome(value: Outcome | str) -> Outcome:
+    return value if type(value) is Outcome else Outcome(value)
+
+
+def _severity(value: Severity | str) -> Severity:
+    return value if type(value) is Severity else Severity(value)
+
+
 @attrs.frozen
 class Evidence:
     """A fact that triggered a finding: a path into the transaction and the value found there."""
@@ -406,6 +414,8 @@ class Evidence:
 
 
 def _evidence(values: Iterable[Evidence | tuple[str, Any]] | Mapping[str, Any]) -> tuple[Evidence, ...]:
+    if isinstance(values, dict):
+        return tuple([Evidence(path, value) for path, value in values.items()])
     if isinstance(values, Mapping):
         return tuple(Evidence(path, value) for path, value in values.items())
     return tuple(v if isinstance(v, Evidence) else Evidence(v[0], v[1]) for v in values)
@@ -420,8 +430,8 @@ class Finding:
     """
 
     rule_id: str
-    outcome: Outcome = attrs.field(converter=Outcome)
-    severity: Severity = attrs.field(converter=Severity)
+    outcome: Outcome = attrs.field(converter=_outcome)
+    severity: Severity = attrs.field(converter=_severity)
     message: str
     evidence: tuple[Evidence, ...] = attrs.field(default=(), converter=_evidence)
     guidance: tuple[str, ...] = attrs.field(default=(), converter=tuple)
@@ -431,6 +441,20 @@ class Finding:
     enforcement: Enforcement = Enforcement.MANDATORY
     effective_outcome: Outcome | None = None
     waiver: Mapping[str, Any] | None = None
+
+    def enforced(
+        self, plugin: str, enforcement: Enforcement, effective_outcome: Outcome, subject: str | None
+    ) -> Finding:
+        """A copy with the fields the engine sets (``attrs.evolve`` without re-running the
+        converters on fields that are already converted: this is on every assessment's path)."""
+        copy = object.__new__(Finding)
+        for name in _FINDING_FIELDS:
+            object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "plugin", plugin)
+        object.__setattr__(copy, "enforcement", enforcement)
+        object.__setattr__(copy, "effective_outcome", effective_outcome)
+        object.__setattr__(copy, "subject", self.subject if self.subject is not None else subject)
+        return copy
 
     @property
     def decisive_outcome(self) -> Outcome:
@@ -452,6 +476,11 @@ class Finding:
             "remediation": self.remediation,
             "waiver": dict(self.waiver) if self.waiver is not None else None,
         }
+
+
+_FINDING_FIELDS = tuple(
+    f.name for f in attrs.fields(Finding) if f.name not in ("plugin", "enforcement", "effective_outcome", "subject")
+)
 
 
 @attrs.frozen

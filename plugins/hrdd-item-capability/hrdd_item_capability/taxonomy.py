@@ -28,6 +28,7 @@ _NEGATION_AFTER = re.compile(
     re.IGNORECASE,
 )
 _WINDOW = 48
+SCAN_CACHE_SIZE = 8192
 
 
 def default_data_path() -> Path:
@@ -68,14 +69,25 @@ class Taxonomy:
     phrases: tuple[Phrase, ...]
     intents: tuple[Phrase, ...]
     dataset: DataSet
+    # Product descriptions repeat across a catalogue's transactions: scan each text once.
+    _scanned: dict[tuple[bool, str], tuple[Match, ...]] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def _cached(self, intents: bool, text: str) -> tuple[Match, ...]:
+        key = (intents, text)
+        found = self._scanned.get(key)
+        if found is None:
+            if len(self._scanned) >= SCAN_CACHE_SIZE:
+                self._scanned.clear()
+            found = self._scanned[key] = _scan(self.intents if intents else self.phrases, text)
+        return found
 
     def scan(self, text: str) -> tuple[Match, ...]:
         """Capabilities revealed by a free text (negated mentions excluded)."""
-        return _scan(self.phrases, text) if text else ()
+        return self._cached(False, text) if text else ()
 
     def scan_intents(self, text: str) -> tuple[Match, ...]:
         """Intentions revealed by a free text (negated mentions excluded)."""
-        return _scan(self.intents, text) if text else ()
+        return self._cached(True, text) if text else ()
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -96,8 +108,7 @@ def _negated(text: str, start: int, end: int) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=8192)
-def _scan_cached(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
+def _scan(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
     found: dict[str, Match] = {}
     for phrase in phrases:
         if phrase.kind in found:
@@ -107,11 +118,6 @@ def _scan_cached(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
                 found[phrase.kind] = Match(phrase.kind, phrase.label, _snippet(text, match.start(), match.end()))
                 break
     return tuple(found.values())
-
-
-def _scan(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
-    # Product descriptions repeat across a catalogue's transactions: scan each text once.
-    return _scan_cached(phrases, text)
 
 
 def _compile(rows: Any, table: str, allowed: Sequence[str], source: str, problems: list[Problem]) -> tuple[Phrase, ...]:
