@@ -19,7 +19,9 @@ DECISION_HEADLINES = {
 
 
 def render_json(assessment: Assessment) -> str:
-    return json.dumps(assessment.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    import orjson
+
+    return orjson.dumps(assessment.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
 
 
 def _wrap(text: str, indent: str) -> list[str]:
