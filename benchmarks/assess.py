@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import corpus  # noqa: E402
+import corpus
 
 
 def percentiles(samples: Sequence[float]) -> tuple[float, float]:
@@ -61,16 +61,15 @@ def direct_hooks(engine: Any) -> Callable[[Any], Any]:
     """Call the enabled plugins' check functions directly, as a hand-written loop would."""
     from hrdd.context import CheckContext, SharedFacts
 
-    plugins = [
-        (engine.plugins.pm.get_plugin(p.name), p)
-        for p in engine.plugins.plugins
-    ]
+    plugins = [(engine.plugins.pm.get_plugin(p.name), p) for p in engine.plugins.plugins]
 
     def run(transaction: Any) -> list[Any]:
         facts = SharedFacts()
         findings: list[Any] = []
         for module, loaded in plugins:
-            context = CheckContext(loaded.name, loaded.config, loaded.settings.policy_dir, facts, loaded.state)
+            context = CheckContext(
+                loaded.name, loaded.config, loaded.settings.policy_dir, facts, loaded.state
+            )
             for item in transaction.items:
                 if hasattr(module, "hrdd_item_profile"):
                     facts.profiles[item.id] = module.hrdd_item_profile(item, transaction, context)
@@ -122,15 +121,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     direct_us = measure("plugin hooks called directly", direct, models, args.rounds)
     whole_us = measure("Engine.assess, catalogue texts", engine.assess, catalogue, args.rounds)
     cold_us = measure("Engine.assess, unique texts (cold)", engine.assess, unique, 1)
-    render_us = measure("render json report", lambda a: engine.render(a, "json"),
-                        [engine.assess(d) for d in catalogue[:500]], 1)
+    render_us = measure(
+        "render json report",
+        lambda a: engine.render(a, "json"),
+        [engine.assess(d) for d in catalogue[:500]],
+        1,
+    )
 
     help_ms = wall_ms(["hrdd", "--help"])
     plugins_ms = wall_ms(["hrdd", "plugins"])
 
     from hrdd.plugins import core_version
 
-    print(f"hrdd {core_version()} · Python {sys.version.split()[0]} · {args.count} transactions x {args.rounds} rounds")
+    print(
+        f"hrdd {core_version()} · Python {sys.version.split()[0]} · {args.count} transactions x {args.rounds} rounds"
+    )
     print(f"{'measure':<40} {'median us':>10} {'p99 us':>10}")
     for label, median, p99 in rows:
         print(f"{label:<40} {median:>10.1f} {p99:>10.1f}")

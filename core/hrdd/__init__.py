@@ -45,7 +45,36 @@ _LAZY = {
     "load_data_file": "hrdd.data",
 }
 
-__all__ = ["hookimpl", *_LAZY]
+__all__ = [
+    "Assessment",
+    "CapabilityProfile",
+    "CheckContext",
+    "CheckRecord",
+    "DataSet",
+    "Decision",
+    "DetectedCapability",
+    "Enforcement",
+    "Engine",
+    "Evidence",
+    "Finding",
+    "HrddError",
+    "InputError",
+    "Item",
+    "Outcome",
+    "PluginInfo",
+    "PluginLoadError",
+    "PluginSetup",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "Provenance",
+    "RuleInfo",
+    "Severity",
+    "Transaction",
+    "TransactionError",
+    "hookimpl",
+    "load_data_file",
+]
 
 
 def __getattr__(name: str) -> Any:

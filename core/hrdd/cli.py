@@ -64,7 +64,9 @@ def _plugin_rows() -> list[dict[str, Any]]:
                 hooks.add(f"<import failed: {type(exc).__name__}: {exc}>")
                 continue
             hooks.update(name for name in dir(loaded) if name.startswith("hrdd_"))
-        rows.append({"name": plugin.name, "version": plugin.version, "modules": modules, "hooks": sorted(hooks)})
+        rows.append(
+            {"name": plugin.name, "version": plugin.version, "modules": modules, "hooks": sorted(hooks)}
+        )
     return rows
 
 
@@ -74,10 +76,16 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from hrdd.plugins import core_version
 
     rows = _plugin_rows()
-    builtin = {"name": "hrdd.renderers (built-in)", "version": core_version(), "modules": ["hrdd.renderers"],
-               "hooks": ["hrdd_render", "hrdd_render_formats"]}
+    builtin = {
+        "name": "hrdd.renderers (built-in)",
+        "version": core_version(),
+        "modules": ["hrdd.renderers"],
+        "hooks": ["hrdd_render", "hrdd_render_formats"],
+    }
     if args.json:
-        sys.stdout.write(json.dumps({"core": core_version(), "plugins": rows, "builtin": [builtin]}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps({"core": core_version(), "plugins": rows, "builtin": [builtin]}, indent=2) + "\n"
+        )
         return EXIT_OK
     print(f"hrdd {core_version()}")
     if not rows:
@@ -106,12 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     assess = commands.add_parser("assess", help="assess one transaction (JSON or TOML) and print the report")
-    assess.add_argument("transaction", metavar="TX", help="transaction document (.json or .toml; - for JSON on stdin)")
+    assess.add_argument(
+        "transaction", metavar="TX", help="transaction document (.json or .toml; - for JSON on stdin)"
+    )
     assess.add_argument("--policy", "-p", help="policy file or built-in policy name (default: baseline)")
     assess.add_argument("--format", "-f", default="json", help="report format: json (default), text, ...")
     assess.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     assess.add_argument(
-        "--fail-on", choices=("escalate", "do_not_proceed"),
+        "--fail-on",
+        choices=("escalate", "do_not_proceed"),
         help="exit 1 when the decision is this or worse",
     )
     assess.set_defaults(handler=cmd_assess)

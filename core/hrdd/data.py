@@ -44,7 +44,9 @@ def load_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet]:
             str(path), "$.meta", f"missing [meta] table with the data's provenance ({', '.join(META_KEYS)})"
         )
     problems = [
-        Problem(str(path), f"$.meta.{key}", "is required (data must say its source, date, licence and version)")
+        Problem(
+            str(path), f"$.meta.{key}", "is required (data must say its source, date, licence and version)"
+        )
         for key in META_KEYS
         if not isinstance(meta.get(key), (str, _dt.date)) or not str(meta.get(key)).strip()
     ]

@@ -71,7 +71,7 @@ def _explain(error: Any) -> str:
         known = ", ".join(sorted(error.schema.get("properties", {})))
         return f"unknown field(s) {', '.join(map(repr, extra))}; expected one of: {known}"
     if validator == "required":
-        return error.message.replace("is a required property", "is required but missing")
+        return str(error.message).replace("is a required property", "is required but missing")
     if validator == "format":
         return f"{_short(error.instance)} is not a valid {error.validator_value}"
     if validator == "type":
@@ -89,7 +89,7 @@ class DocumentValidator:
 
         self.schema = schema
         self._fast: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(
-            schema, validate_formats=True
+            dict(schema), validate_formats=True
         ).is_valid
         self._explainer: Any = None
 

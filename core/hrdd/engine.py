@@ -147,7 +147,7 @@ class Engine:
         enabled = {plugin.name for plugin in self.plugins.plugins}
         calls = []
         for impl in getattr(self.plugins.pm.hook, hook).get_hookimpls():
-            name = self.plugins.pm.get_name(impl.plugin).split("#")[0]
+            name = (self.plugins.pm.get_name(impl.plugin) or "").split("#")[0]
             if name in enabled:
                 calls.append(_Call(name, impl.function, tuple(impl.argnames)))
         return tuple(sorted(calls, key=lambda call: call.plugin))
@@ -191,7 +191,9 @@ class Engine:
         for item in transaction.items:
             arguments = {"item": item, "transaction": transaction}
             for call in self._calls["hrdd_check_item"]:
-                self._check(call, "hrdd_check_item", arguments, contexts[call.plugin], item.path, findings, checks)
+                self._check(
+                    call, "hrdd_check_item", arguments, contexts[call.plugin], item.path, findings, checks
+                )
         arguments = {"transaction": transaction}
         for hook in ("hrdd_check_end_user", "hrdd_check_contract"):
             for call in self._calls[hook]:
@@ -200,7 +202,10 @@ class Engine:
         if not any(check.hook in CHECK_HOOKS and check.outcome != "error" for check in checks):
             findings.append(
                 _error_finding(
-                    "hrdd", "-", None, RULE_NOTHING_CHECKED,
+                    "hrdd",
+                    "-",
+                    None,
+                    RULE_NOTHING_CHECKED,
                     f"No check ran under policy {self.policy.name!r}: nothing about this transaction "
                     "was examined, so it cannot be cleared.",
                 )
@@ -225,18 +230,30 @@ class Engine:
         try:
             profile = self._invoke(call, arguments, context)
         except Exception as exc:
-            findings.append(_error_finding(call.plugin, "hrdd_item_profile", subject, RULE_CHECK_RAISED,
-                                           f"{call.plugin}: hrdd_item_profile raised {type(exc).__name__}: {exc}"))
+            findings.append(
+                _error_finding(
+                    call.plugin,
+                    "hrdd_item_profile",
+                    subject,
+                    RULE_CHECK_RAISED,
+                    f"{call.plugin}: hrdd_item_profile raised {type(exc).__name__}: {exc}",
+                )
+            )
             checks.append(CheckRecord(call.plugin, "hrdd_item_profile", subject, "error", 1))
             return
         if profile is None:
             return
         if not isinstance(profile, CapabilityProfile) or profile.item_id != item_id:
-            findings.append(_error_finding(
-                call.plugin, "hrdd_item_profile", subject, RULE_CHECK_GARBAGE,
-                f"{call.plugin}: hrdd_item_profile returned {_describe(profile)}, expected a "
-                f"CapabilityProfile for item {item_id!r} or None",
-            ))
+            findings.append(
+                _error_finding(
+                    call.plugin,
+                    "hrdd_item_profile",
+                    subject,
+                    RULE_CHECK_GARBAGE,
+                    f"{call.plugin}: hrdd_item_profile returned {_describe(profile)}, expected a "
+                    f"CapabilityProfile for item {item_id!r} or None",
+                )
+            )
             checks.append(CheckRecord(call.plugin, "hrdd_item_profile", subject, "error", 1))
             return
         known = facts.profiles.get(item_id)
@@ -255,18 +272,30 @@ class Engine:
         try:
             result = self._invoke(call, arguments, context)
         except Exception as exc:
-            findings.append(_error_finding(call.plugin, hook, subject, RULE_CHECK_RAISED,
-                                           f"{call.plugin}: {hook} raised {type(exc).__name__}: {exc}"))
+            findings.append(
+                _error_finding(
+                    call.plugin,
+                    hook,
+                    subject,
+                    RULE_CHECK_RAISED,
+                    f"{call.plugin}: {hook} raised {type(exc).__name__}: {exc}",
+                )
+            )
             checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
             return
         if result is None:
             checks.append(CheckRecord(call.plugin, hook, subject, NOT_APPLICABLE, 0))
             return
         if not isinstance(result, (list, tuple)) or not all(isinstance(f, Finding) for f in result):
-            findings.append(_error_finding(
-                call.plugin, hook, subject, RULE_CHECK_GARBAGE,
-                f"{call.plugin}: {hook} returned {_describe(result)}, expected a list of Finding or None",
-            ))
+            findings.append(
+                _error_finding(
+                    call.plugin,
+                    hook,
+                    subject,
+                    RULE_CHECK_GARBAGE,
+                    f"{call.plugin}: {hook} returned {_describe(result)}, expected a list of Finding or None",
+                )
+            )
             checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
             return
         plugin = self._plugin_by_name[call.plugin]

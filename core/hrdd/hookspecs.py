@@ -100,9 +100,7 @@ def hrdd_item_profile(
 
 
 @hookspec
-def hrdd_check_item(
-    item: Item, transaction: Transaction, context: CheckContext
-) -> list[Finding] | None:
+def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> list[Finding] | None:
     """Check one item's surveillance capabilities (intended and unintended), its design and
     its customisation; called once per item, after every profile hook.
 

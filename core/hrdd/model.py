@@ -129,9 +129,7 @@ class Party:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Party:
-        return cls(
-            data["role"], data["name"], data.get("country"), _related(data.get("related_parties"))
-        )
+        return cls(data["role"], data["name"], data.get("country"), _related(data.get("related_parties")))
 
 
 @attrs.frozen
@@ -159,9 +157,7 @@ class MisuseReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MisuseReport:
-        return cls(
-            data["summary"], data.get("source"), _date(data.get("date")), data.get("credible")
-        )
+        return cls(data["summary"], data.get("source"), _date(data.get("date")), data.get("credible"))
 
 
 @attrs.frozen
@@ -188,13 +184,9 @@ class EndUser:
             sector=data.get("sector"),
             government_relationship=data.get("government_relationship"),
             stated_end_use=data.get("stated_end_use"),
-            other_end_users=tuple(
-                OtherEndUser.from_dict(row) for row in data.get("other_end_users") or ()
-            ),
+            other_end_users=tuple(OtherEndUser.from_dict(row) for row in data.get("other_end_users") or ()),
             sole_end_user=data.get("sole_end_user"),
-            misuse_reports=tuple(
-                MisuseReport.from_dict(row) for row in data.get("misuse_reports") or ()
-            ),
+            misuse_reports=tuple(MisuseReport.from_dict(row) for row in data.get("misuse_reports") or ()),
             related_parties=_related(data.get("related_parties")),
         )
 
@@ -479,7 +471,9 @@ class Finding:
 
 
 _FINDING_FIELDS = tuple(
-    f.name for f in attrs.fields(Finding) if f.name not in ("plugin", "enforcement", "effective_outcome", "subject")
+    f.name
+    for f in attrs.fields(Finding)
+    if f.name not in ("plugin", "enforcement", "effective_outcome", "subject")
 )
 
 
@@ -514,9 +508,7 @@ class CapabilityProfile:
             declared=tuple(sorted(set(self.declared) | set(other.declared))),
             detected=self.detected + other.detected,
             misuse_potential=max(self.misuse_potential, other.misuse_potential),
-            credited_safeguards=tuple(
-                sorted(set(self.credited_safeguards) & set(other.credited_safeguards))
-            ),
+            credited_safeguards=tuple(sorted(set(self.credited_safeguards) & set(other.credited_safeguards))),
         )
 
 
@@ -697,14 +689,10 @@ class Assessment:
             "risk": {"score": self.risk.score, "level": self.risk.level},
             "findings": [finding.to_dict() for finding in self.findings],
             "required_safeguards": [
-                {"safeguard": s.safeguard, "rules": list(s.rules)}
-                for s in self.required_safeguards
+                {"safeguard": s.safeguard, "rules": list(s.rules)} for s in self.required_safeguards
             ],
             "checks": [check.to_dict() for check in self.checks],
             "waived": [finding.to_dict() for finding in self.waived],
             "provenance": self.provenance.to_dict(),
-            "errors": [
-                {"plugin": f.plugin, "rule_id": f.rule_id, "message": f.message}
-                for f in self.errors
-            ],
+            "errors": [{"plugin": f.plugin, "rule_id": f.rule_id, "message": f.message} for f in self.errors],
         }

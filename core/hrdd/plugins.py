@@ -22,7 +22,7 @@ import pluggy
 from hrdd import hookspecs
 from hrdd.errors import PluginLoadError, PolicyError, Problem
 from hrdd.model import DataSet, Enforcement, PluginInfo, PluginRef, PluginSetup
-from hrdd.policy import Policy, PluginSettings
+from hrdd.policy import PluginSettings, Policy
 
 ENTRY_POINT_GROUP = "hrdd"
 BUILTIN_PLUGINS = ("hrdd.renderers",)
@@ -156,7 +156,8 @@ def _load_path_module(settings: PluginSettings, where: str) -> tuple[types.Modul
     path = (settings.policy_dir / settings.path).resolve()
     if not path.is_relative_to(root):
         raise PluginLoadError.single(
-            where, f"$.plugins['{settings.name}'].path",
+            where,
+            f"$.plugins['{settings.name}'].path",
             f"{str(settings.path)!r} resolves to {path}, outside the policy's directory {root}",
         )
     if not path.is_file():
@@ -282,7 +283,9 @@ def _register(
         modules = [o for o in objects if isinstance(o, types.ModuleType)]
         sha256 = distribution_sha256(found.distribution, modules)
         source = "entry-point"
-    if settings.version is not None and not SpecifierSet(settings.version).contains(version, prereleases=True):
+    if settings.version is not None and not SpecifierSet(settings.version).contains(
+        version, prereleases=True
+    ):
         raise PolicyError.single(
             where,
             f"{table}.version",
@@ -295,7 +298,9 @@ def _register(
         try:
             pm.register(part, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            raise PluginLoadError.single(where, table, f"plugin {settings.name} cannot be registered: {exc}") from None
+            raise PluginLoadError.single(
+                where, table, f"plugin {settings.name} cannot be registered: {exc}"
+            ) from None
     return settings, to_register[0], version, sha256, source
 
 
@@ -314,7 +319,9 @@ def _describe_and_configure(
     table = f"$.plugins['{settings.name}']"
     describe = _only_implementation(pm, "hrdd_plugin_info", plugin)
     if describe is None:
-        raise PluginLoadError.single(where, table, f"plugin {settings.name} does not implement hrdd_plugin_info()")
+        raise PluginLoadError.single(
+            where, table, f"plugin {settings.name} does not implement hrdd_plugin_info()"
+        )
     try:
         info = describe()
     except Exception as exc:
@@ -323,7 +330,9 @@ def _describe_and_configure(
         ) from None
     if not isinstance(info, PluginInfo):
         raise PluginLoadError.single(
-            where, table, f"plugin {settings.name}: hrdd_plugin_info() returned {type(info).__name__}, expected PluginInfo"
+            where,
+            table,
+            f"plugin {settings.name}: hrdd_plugin_info() returned {type(info).__name__}, expected PluginInfo",
         )
     info = attrs.evolve(info, name=settings.name, version=version)
     try:
@@ -339,7 +348,8 @@ def _describe_and_configure(
     if unknown_rules:
         known = ", ".join(rule.id for rule in info.rules) or "none"
         raise PolicyError.single(
-            where, f"{table}['rule-enforcement']",
+            where,
+            f"{table}['rule-enforcement']",
             f"unknown rule id(s) {', '.join(unknown_rules)} for {settings.name}; its rules: {known}",
         )
     setup = PluginSetup()
@@ -356,9 +366,12 @@ def _describe_and_configure(
         if answer is not None:
             if not isinstance(answer, PluginSetup) or not all(isinstance(d, DataSet) for d in answer.data):
                 raise PluginLoadError.single(
-                    where, table,
+                    where,
+                    table,
                     f"plugin {settings.name}: hrdd_configure() returned {type(answer).__name__}, "
                     "expected PluginSetup (with DataSet records) or None",
                 )
             setup = answer
-    return LoadedPlugin(settings.name, version, sha256, source, settings, info, config, setup.data, setup.state)
+    return LoadedPlugin(
+        settings.name, version, sha256, source, settings, info, config, setup.data, setup.state
+    )

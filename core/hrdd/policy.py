@@ -153,9 +153,7 @@ def _read_chain(first: tuple[str, Path]) -> list[PolicyFile]:
         resolved = path.resolve()
         if resolved in seen:
             cycle = " -> ".join([*(f.source for f in chain), source])
-            raise PolicyError.single(
-                chain[-1].source, "$.policy.extends", f"extends cycle: {cycle}"
-            )
+            raise PolicyError.single(chain[-1].source, "$.policy.extends", f"extends cycle: {cycle}")
         policy_file = _read_file(source, path)
         seen[resolved] = source
         chain.append(policy_file)
@@ -201,8 +199,7 @@ def _merge(chain: list[PolicyFile]) -> Policy:
                 path=Path(path) if path is not None else None,
                 config=table.get("config", {}),
                 rule_enforcement={
-                    rule: Enforcement(level)
-                    for rule, level in table.get("rule-enforcement", {}).items()
+                    rule: Enforcement(level) for rule, level in table.get("rule-enforcement", {}).items()
                 },
             )
         )

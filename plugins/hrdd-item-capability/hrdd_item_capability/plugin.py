@@ -36,16 +36,40 @@ COMMENSURATE = "draft-2019:dd-1"
 RED_FLAG_CLOSE = "draft-2019:red-flag-1"
 
 RULES = (
-    RuleInfo("HRDD-CAP-001", "Item has surveillance capabilities (in scope of the guidance)", (SCOPE, MISUSE)),
-    RuleInfo("HRDD-CAP-002", "Undeclared (unintended) capability found in the item's description", (SCOPE, MISUSE, DESIGN)),
-    RuleInfo("HRDD-CAP-003", "Item infers or is customised to infer protected attributes", (TAILOR, MISUSE, COMMENSURATE)),
+    RuleInfo(
+        "HRDD-CAP-001", "Item has surveillance capabilities (in scope of the guidance)", (SCOPE, MISUSE)
+    ),
+    RuleInfo(
+        "HRDD-CAP-002",
+        "Undeclared (unintended) capability found in the item's description",
+        (SCOPE, MISUSE, DESIGN),
+    ),
+    RuleInfo(
+        "HRDD-CAP-003",
+        "Item infers or is customised to infer protected attributes",
+        (TAILOR, MISUSE, COMMENSURATE),
+    ),
     RuleInfo("HRDD-CAP-004", "Customisation request removes or weakens a safeguard", (TAILOR, DESIGN)),
-    RuleInfo("HRDD-CAP-005", "Design safeguards the item's misuse potential calls for are missing", (TAILOR, DESIGN)),
-    RuleInfo("HRDD-CAP-006", "Custom development of a high-misuse item for a government-linked end user", (DESIGN, TAILOR)),
+    RuleInfo(
+        "HRDD-CAP-005",
+        "Design safeguards the item's misuse potential calls for are missing",
+        (TAILOR, DESIGN),
+    ),
+    RuleInfo(
+        "HRDD-CAP-006",
+        "Custom development of a high-misuse item for a government-linked end user",
+        (DESIGN, TAILOR),
+    ),
     RuleInfo("HRDD-CAP-007", "Item presented for covert or mass-scale use", (MISUSE, DESIGN)),
     RuleInfo("HRDD-CAP-008", "Item's capabilities cannot be determined from the transaction", (SCOPE,)),
-    RuleInfo("HRDD-CAP-009", "High misuse potential for a government-linked end user", (MISUSE, COMMENSURATE, RED_FLAG_CLOSE)),
-    RuleInfo("HRDD-CAP-010", "Item or stated end use aimed at people exercising their rights", (MISUSE, TAILOR)),
+    RuleInfo(
+        "HRDD-CAP-009",
+        "High misuse potential for a government-linked end user",
+        (MISUSE, COMMENSURATE, RED_FLAG_CLOSE),
+    ),
+    RuleInfo(
+        "HRDD-CAP-010", "Item or stated end use aimed at people exercising their rights", (MISUSE, TAILOR)
+    ),
 )
 
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -58,7 +82,14 @@ CONFIG_SCHEMA: dict[str, Any] = {
 GOVERNMENT_TYPES = frozenset({"government_agency", "state_owned_enterprise", "private_close_to_government"})
 CLOSE_RELATIONSHIPS = frozenset({"contractor", "partially_owned", "state_controlled"})
 LEVELS = ("none", "low", "low", "medium", "high", "critical")
-SEVERITY_FOR_POTENTIAL = {0: Severity.NONE, 1: Severity.LOW, 2: Severity.LOW, 3: Severity.MEDIUM, 4: Severity.HIGH, 5: Severity.CRITICAL}
+SEVERITY_FOR_POTENTIAL = {
+    0: Severity.NONE,
+    1: Severity.LOW,
+    2: Severity.LOW,
+    3: Severity.MEDIUM,
+    4: Severity.HIGH,
+    5: Severity.CRITICAL,
+}
 
 
 @hookimpl
@@ -102,17 +133,27 @@ def government_link(transaction: Transaction, config: Mapping[str, Any]) -> tupl
 
 
 def _texts(item: Item) -> tuple[tuple[str, str], ...]:
-    return ((f"{item.path}.description", item.description), (f"{item.path}.customization_request", item.customization_request))
+    return (
+        (f"{item.path}.description", item.description),
+        (f"{item.path}.customization_request", item.customization_request),
+    )
 
 
-def _potential(taxonomy: Taxonomy, capabilities: set[str], safeguards: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+def _potential(
+    taxonomy: Taxonomy, capabilities: set[str], safeguards: tuple[str, ...]
+) -> tuple[int, tuple[str, ...]]:
     """Misuse potential 0-5 after crediting design safeguards, and the safeguards credited."""
     if not capabilities:
         return 0, ()
     specs = [taxonomy.capabilities[c] for c in capabilities]
     raw = max(spec.weight for spec in specs)
     grave = sum(1 for spec in specs if spec.weight >= 4)
-    identifying = capabilities & {"biometric_identification", "relationship_mapping", "metadata_collection", "location_tracking"}
+    identifying = capabilities & {
+        "biometric_identification",
+        "relationship_mapping",
+        "metadata_collection",
+        "location_tracking",
+    }
     if grave >= 3 or ("bulk_collection" in capabilities and identifying):
         raw = min(5, raw + 1)
     relevant = {m for spec in specs for m in spec.mitigated_by}
@@ -178,26 +219,42 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
     findings: list[Finding] = []
 
     if not capabilities and not item.description.strip() and set(item.categories) <= {"other"}:
-        findings.append(Finding(
-            rule_id="HRDD-CAP-008", outcome=Outcome.ESCALATE, severity=Severity.MEDIUM,
-            message=f"Item {item.name!r} declares no category, no capability and no description: "
-            "whether it has surveillance capabilities cannot be determined, so it cannot be cleared.",
-            evidence={f"{where}.categories": list(item.categories), f"{where}.capabilities": [], f"{where}.description": item.description},
-            guidance=(SCOPE,),
-            remediation="Describe the item and declare its categories and capabilities (including unintended ones).",
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-008",
+                outcome=Outcome.ESCALATE,
+                severity=Severity.MEDIUM,
+                message=f"Item {item.name!r} declares no category, no capability and no description: "
+                "whether it has surveillance capabilities cannot be determined, so it cannot be cleared.",
+                evidence={
+                    f"{where}.categories": list(item.categories),
+                    f"{where}.capabilities": [],
+                    f"{where}.description": item.description,
+                },
+                guidance=(SCOPE,),
+                remediation="Describe the item and declare its categories and capabilities (including unintended ones).",
+            )
+        )
         return findings
 
     if capabilities:
-        findings.append(Finding(
-            rule_id="HRDD-CAP-001", outcome=Outcome.INFO, severity=SEVERITY_FOR_POTENTIAL[potential],
-            message=f"Item {item.name!r} has surveillance capabilities ({', '.join(sorted(capabilities))}); "
-            f"misuse potential {potential}/5 ({LEVELS[potential]}) after crediting "
-            f"{', '.join(profile.credited_safeguards) or 'no design safeguards'}.",
-            evidence={f"{where}.categories": list(item.categories), f"{where}.capabilities": list(item.capabilities),
-                      f"{where}.design_safeguards": list(item.design_safeguards), "misuse_potential": potential},
-            guidance=(SCOPE, MISUSE),
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-001",
+                outcome=Outcome.INFO,
+                severity=SEVERITY_FOR_POTENTIAL[potential],
+                message=f"Item {item.name!r} has surveillance capabilities ({', '.join(sorted(capabilities))}); "
+                f"misuse potential {potential}/5 ({LEVELS[potential]}) after crediting "
+                f"{', '.join(profile.credited_safeguards) or 'no design safeguards'}.",
+                evidence={
+                    f"{where}.categories": list(item.categories),
+                    f"{where}.capabilities": list(item.capabilities),
+                    f"{where}.design_safeguards": list(item.design_safeguards),
+                    "misuse_potential": potential,
+                },
+                guidance=(SCOPE, MISUSE),
+            )
+        )
 
     undeclared = [d for d in profile.detected if d.capability not in profile.declared]
     seen: set[str] = set()
@@ -212,16 +269,24 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
             outcome, severity = Outcome.SAFEGUARDS_REQUIRED, Severity.MEDIUM
         else:
             outcome, severity = Outcome.INFO, Severity.LOW
-        findings.append(Finding(
-            rule_id="HRDD-CAP-002", outcome=outcome, severity=severity,
-            message=f"Item {item.name!r} is not declared to have the capability {detected.capability} "
-            f"({_label(taxonomy, detected.capability)}) but its text says so: an unintended "
-            "surveillance capability is in scope of the guidance too.",
-            evidence={detected.field: detected.phrase, f"{where}.capabilities": list(item.capabilities), "end_user": link_reason},
-            guidance=(SCOPE, MISUSE, DESIGN),
-            remediation=f"Declare {detected.capability} for this item and either disable it for this customer "
-            "(feature_disabled) or assess and mitigate it like an intended capability.",
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-002",
+                outcome=outcome,
+                severity=severity,
+                message=f"Item {item.name!r} is not declared to have the capability {detected.capability} "
+                f"({_label(taxonomy, detected.capability)}) but its text says so: an unintended "
+                "surveillance capability is in scope of the guidance too.",
+                evidence={
+                    detected.field: detected.phrase,
+                    f"{where}.capabilities": list(item.capabilities),
+                    "end_user": link_reason,
+                },
+                guidance=(SCOPE, MISUSE, DESIGN),
+                remediation=f"Declare {detected.capability} for this item and either disable it for this customer "
+                "(feature_disabled) or assess and mitigate it like an intended capability.",
+            )
+        )
 
     if "protected_attribute_inference" in capabilities:
         source = next((d for d in profile.detected if d.capability == "protected_attribute_inference"), None)
@@ -230,60 +295,75 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
             evidence[source.field] = source.phrase
         else:
             evidence[f"{where}.capabilities"] = list(item.capabilities)
-        findings.append(Finding(
-            rule_id="HRDD-CAP-003",
-            outcome=Outcome.DO_NOT_PROCEED if linked else Outcome.ESCALATE,
-            severity=Severity.CRITICAL if linked else Severity.HIGH,
-            message=f"Item {item.name!r} would infer protected attributes (ethnicity, religion, political "
-            "opinion or similar): the guidance asks exporters to tailor items to minimise misuse, and this "
-            "capability exists to single out groups.",
-            evidence=evidence,
-            guidance=(TAILOR, MISUSE, COMMENSURATE),
-            remediation="Refuse the customisation and remove any protected-attribute inference from the deliverable.",
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-003",
+                outcome=Outcome.DO_NOT_PROCEED if linked else Outcome.ESCALATE,
+                severity=Severity.CRITICAL if linked else Severity.HIGH,
+                message=f"Item {item.name!r} would infer protected attributes (ethnicity, religion, political "
+                "opinion or similar): the guidance asks exporters to tailor items to minimise misuse, and this "
+                "capability exists to single out groups.",
+                evidence=evidence,
+                guidance=(TAILOR, MISUSE, COMMENSURATE),
+                remediation="Refuse the customisation and remove any protected-attribute inference from the deliverable.",
+            )
+        )
 
     intents = _intents(taxonomy, item)
     if "safeguard_removal" in intents and item.customization_request:
         field, match = intents["safeguard_removal"]
-        findings.append(Finding(
-            rule_id="HRDD-CAP-004", outcome=Outcome.ESCALATE,
-            severity=Severity.HIGH if linked else Severity.MEDIUM,
-            message=f"The customer asks to remove or weaken a safeguard of {item.name!r} ({match.snippet!r}): "
-            "a request to make misuse harder to detect is a red flag the guidance's design trend names.",
-            evidence={field: match.snippet, "end_user": link_reason},
-            guidance=(TAILOR, DESIGN),
-            remediation="Decline the change, keep audit logging and limits on, and ask why the customer needs it.",
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-004",
+                outcome=Outcome.ESCALATE,
+                severity=Severity.HIGH if linked else Severity.MEDIUM,
+                message=f"The customer asks to remove or weaken a safeguard of {item.name!r} ({match.snippet!r}): "
+                "a request to make misuse harder to detect is a red flag the guidance's design trend names.",
+                evidence={field: match.snippet, "end_user": link_reason},
+                guidance=(TAILOR, DESIGN),
+                remediation="Decline the change, keep audit logging and limits on, and ask why the customer needs it.",
+            )
+        )
 
     if "covert_or_mass" in intents:
         field, match = intents["covert_or_mass"]
-        findings.append(Finding(
-            rule_id="HRDD-CAP-007",
-            outcome=Outcome.ESCALATE if linked else Outcome.INFO,
-            severity=Severity.HIGH if linked else Severity.LOW,
-            message=f"Item {item.name!r} is presented for covert or mass-scale use ({match.snippet!r}).",
-            evidence={field: match.snippet, "end_user": link_reason},
-            guidance=(MISUSE, DESIGN),
-            remediation="Limit the deliverable to targeted, authorised use (volume limits, warrant enforcement, "
-            "audit logging) and review the end user's legal framework before going ahead.",
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-007",
+                outcome=Outcome.ESCALATE if linked else Outcome.INFO,
+                severity=Severity.HIGH if linked else Severity.LOW,
+                message=f"Item {item.name!r} is presented for covert or mass-scale use ({match.snippet!r}).",
+                evidence={field: match.snippet, "end_user": link_reason},
+                guidance=(MISUSE, DESIGN),
+                remediation="Limit the deliverable to targeted, authorised use (volume limits, warrant enforcement, "
+                "audit logging) and review the end user's legal framework before going ahead.",
+            )
+        )
 
     if "targets_rights" in intents:
         field, match = intents["targets_rights"]
         findings.append(_targets_rights_finding(item.name, field, match, linked, link_reason))
 
     if linked and potential >= config["escalate_at"]:
-        findings.append(Finding(
-            rule_id="HRDD-CAP-009", outcome=Outcome.ESCALATE, severity=SEVERITY_FOR_POTENTIAL[potential],
-            message=f"Item {item.name!r} has misuse potential {potential}/5 ({LEVELS[potential]}) and the end user "
-            f"is government-linked ({link_reason}): the guidance asks for review of its potential for misuse "
-            "by such end users before export.",
-            evidence={"misuse_potential": potential, "capabilities": sorted(capabilities),
-                      "credited_safeguards": list(profile.credited_safeguards), "end_user": link_reason},
-            guidance=(MISUSE, COMMENSURATE, RED_FLAG_CLOSE),
-            remediation="Have the deal reviewed against the end user's record and legal framework; limit the "
-            "item's capabilities to what the stated end use needs.",
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-009",
+                outcome=Outcome.ESCALATE,
+                severity=SEVERITY_FOR_POTENTIAL[potential],
+                message=f"Item {item.name!r} has misuse potential {potential}/5 ({LEVELS[potential]}) and the end user "
+                f"is government-linked ({link_reason}): the guidance asks for review of its potential for misuse "
+                "by such end users before export.",
+                evidence={
+                    "misuse_potential": potential,
+                    "capabilities": sorted(capabilities),
+                    "credited_safeguards": list(profile.credited_safeguards),
+                    "end_user": link_reason,
+                },
+                guidance=(MISUSE, COMMENSURATE, RED_FLAG_CLOSE),
+                remediation="Have the deal reviewed against the end user's record and legal framework; limit the "
+                "item's capabilities to what the stated end use needs.",
+            )
+        )
 
     if linked and potential >= config["safeguards_at"]:
         finding = _missing_design_safeguards(taxonomy, item, capabilities, potential)
@@ -291,16 +371,23 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
             findings.append(finding)
 
     if linked and item.customization == "custom_development" and potential >= 4:
-        findings.append(Finding(
-            rule_id="HRDD-CAP-006", outcome=Outcome.ESCALATE, severity=Severity.HIGH,
-            message=f"Item {item.name!r} is custom-developed for a government-linked end user and has misuse "
-            f"potential {potential}/5: the design itself must be reviewed.",
-            evidence={f"{where}.customization": item.customization,
-                      f"{where}.customization_request": item.customization_request, "end_user": link_reason},
-            guidance=(DESIGN, TAILOR),
-            remediation="Review the specification with compliance before development; build in audit logging, "
-            "warrant enforcement and volume limits.",
-        ))
+        findings.append(
+            Finding(
+                rule_id="HRDD-CAP-006",
+                outcome=Outcome.ESCALATE,
+                severity=Severity.HIGH,
+                message=f"Item {item.name!r} is custom-developed for a government-linked end user and has misuse "
+                f"potential {potential}/5: the design itself must be reviewed.",
+                evidence={
+                    f"{where}.customization": item.customization,
+                    f"{where}.customization_request": item.customization_request,
+                    "end_user": link_reason,
+                },
+                guidance=(DESIGN, TAILOR),
+                remediation="Review the specification with compliance before development; build in audit logging, "
+                "warrant enforcement and volume limits.",
+            )
+        )
     return findings
 
 
@@ -325,18 +412,24 @@ def _missing_design_safeguards(
     if len(present) >= needed and not audit_missing:
         return None
     return Finding(
-        rule_id="HRDD-CAP-005", outcome=Outcome.SAFEGUARDS_REQUIRED,
+        rule_id="HRDD-CAP-005",
+        outcome=Outcome.SAFEGUARDS_REQUIRED,
         severity=SEVERITY_FOR_POTENTIAL[min(potential, 4)],
         message=f"Item {item.name!r} (misuse potential {potential}/5) has {len(present)} of the "
         f"{needed} design safeguards its capabilities call for"
         + (" and no audit logging" if audit_missing else "")
         + f"; missing: {', '.join(missing)}.",
-        evidence={f"{item.path}.design_safeguards": list(item.design_safeguards), "recommended": recommended,
-                  "needed": needed},
+        evidence={
+            f"{item.path}.design_safeguards": list(item.design_safeguards),
+            "recommended": recommended,
+            "needed": needed,
+        },
         guidance=(TAILOR, DESIGN),
         remediation=f"Build into {item.name!r} before delivery: "
-        + ", ".join((["audit_logging"] if audit_missing else [])
-                    + [s for s in missing if s != "audit_logging"][: max(0, needed - len(present))])
+        + ", ".join(
+            (["audit_logging"] if audit_missing else [])
+            + [s for s in missing if s != "audit_logging"][: max(0, needed - len(present))]
+        )
         + ".",
     )
 
@@ -364,5 +457,9 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     linked, link_reason = government_link(transaction, context.config)
     for match in taxonomy.scan_intents(stated):
         if match.kind == "targets_rights":
-            return [_targets_rights_finding("The stated end use", "end_user.stated_end_use", match, linked, link_reason)]
+            return [
+                _targets_rights_finding(
+                    "The stated end use", "end_user.stated_end_use", match, linked, link_reason
+                )
+            ]
     return []

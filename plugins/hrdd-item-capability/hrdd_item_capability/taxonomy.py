@@ -115,12 +115,16 @@ def _scan(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
             continue
         for match in phrase.pattern.finditer(text):
             if not _negated(text, match.start(), match.end()):
-                found[phrase.kind] = Match(phrase.kind, phrase.label, _snippet(text, match.start(), match.end()))
+                found[phrase.kind] = Match(
+                    phrase.kind, phrase.label, _snippet(text, match.start(), match.end())
+                )
                 break
     return tuple(found.values())
 
 
-def _compile(rows: Any, table: str, allowed: Sequence[str], source: str, problems: list[Problem]) -> tuple[Phrase, ...]:
+def _compile(
+    rows: Any, table: str, allowed: Sequence[str], source: str, problems: list[Problem]
+) -> tuple[Phrase, ...]:
     if not isinstance(rows, list):
         problems.append(Problem(source, f"$.{table}", "must be an array of tables ([[" + table + "]])"))
         return ()
@@ -133,7 +137,9 @@ def _compile(rows: Any, table: str, allowed: Sequence[str], source: str, problem
             continue
         kind, label, pattern = row.get(key), row.get("label"), row.get("pattern")
         if kind not in allowed:
-            problems.append(Problem(source, f"{where}.{key}", f"{kind!r} is not one of: {', '.join(allowed)}"))
+            problems.append(
+                Problem(source, f"{where}.{key}", f"{kind!r} is not one of: {', '.join(allowed)}")
+            )
             continue
         if not isinstance(label, str) or not isinstance(pattern, str):
             problems.append(Problem(source, where, "needs a string 'label' and a string 'pattern'"))
@@ -154,22 +160,36 @@ def _capabilities(rows: Any, source: str, problems: list[Problem]) -> dict[str, 
         row = rows.get(name)
         where = f"$.capabilities.{name}"
         if not isinstance(row, dict):
-            problems.append(Problem(source, where, "missing: every capability of the transaction schema needs a weight"))
+            problems.append(
+                Problem(source, where, "missing: every capability of the transaction schema needs a weight")
+            )
             continue
         weight, floor, mitigations = row.get("weight"), row.get("floor"), row.get("mitigated_by", [])
         if not isinstance(weight, int) or not 1 <= weight <= 5:
-            problems.append(Problem(source, f"{where}.weight", f"{weight!r}: expected an integer from 1 to 5"))
+            problems.append(
+                Problem(source, f"{where}.weight", f"{weight!r}: expected an integer from 1 to 5")
+            )
             continue
         if not isinstance(floor, int) or not 0 <= floor <= weight:
-            problems.append(Problem(source, f"{where}.floor", f"{floor!r}: expected an integer from 0 to the weight"))
+            problems.append(
+                Problem(source, f"{where}.floor", f"{floor!r}: expected an integer from 0 to the weight")
+            )
             continue
-        unknown = [m for m in mitigations if m not in DESIGN_SAFEGUARDS] if isinstance(mitigations, list) else [mitigations]
+        unknown = (
+            [m for m in mitigations if m not in DESIGN_SAFEGUARDS]
+            if isinstance(mitigations, list)
+            else [mitigations]
+        )
         if unknown:
-            problems.append(Problem(source, f"{where}.mitigated_by", f"unknown design safeguard(s) {unknown!r}"))
+            problems.append(
+                Problem(source, f"{where}.mitigated_by", f"unknown design safeguard(s) {unknown!r}")
+            )
             continue
         capabilities[name] = Capability(name, str(row.get("label", name)), weight, floor, tuple(mitigations))
     for name in sorted(set(rows) - set(CAPABILITIES)):
-        problems.append(Problem(source, f"$.capabilities.{name}", "not a capability of the transaction schema"))
+        problems.append(
+            Problem(source, f"$.capabilities.{name}", "not a capability of the transaction schema")
+        )
     return capabilities
 
 
@@ -181,7 +201,13 @@ def _categories(rows: Any, source: str, problems: list[Problem]) -> dict[str, tu
     for name in ITEM_CATEGORIES:
         implied = rows.get(name)
         if not isinstance(implied, list):
-            problems.append(Problem(source, f"$.categories.{name}", "missing: every item category needs its implied capabilities"))
+            problems.append(
+                Problem(
+                    source,
+                    f"$.categories.{name}",
+                    "missing: every item category needs its implied capabilities",
+                )
+            )
             continue
         unknown = [c for c in implied if c not in CAPABILITIES]
         if unknown:
@@ -189,7 +215,9 @@ def _categories(rows: Any, source: str, problems: list[Problem]) -> dict[str, tu
             continue
         categories[name] = tuple(implied)
     for name in sorted(set(rows) - set(ITEM_CATEGORIES)):
-        problems.append(Problem(source, f"$.categories.{name}", "not an item category of the transaction schema"))
+        problems.append(
+            Problem(source, f"$.categories.{name}", "not an item category of the transaction schema")
+        )
     return categories
 
 
