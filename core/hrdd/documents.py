@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -102,29 +103,55 @@ class DocumentValidator:
         return self._explainer
 
     def is_valid(self, document: Any) -> bool:
-        return self._fast(document)
+        try:
+            return self._fast(document)
+        except (ValueError, TypeError, OverflowError):  # not a JSON value at all (a set, a huge int)
+            return False
 
     def problems(self, document: Any, source: str) -> list[Problem]:
         """Every problem of the document, ordered by location in it."""
+        problems = [Problem(source, path, message) for path, message in _non_json_values(document, "$")]
         errors = list(self._explaining_validator().iter_errors(document))
-        if not errors and not self._fast(document):  # the two validators disagree: say so
-            return [Problem(source, "$", "document rejected by the schema validator")]
         errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
-        return [Problem(source, e.json_path, _explain(e)) for e in errors]
+        problems += [Problem(source, e.json_path, _explain(e)) for e in errors]
+        if not problems:  # the two validators disagree: say so rather than let it through
+            problems.append(Problem(source, "$", "document rejected by the schema validator"))
+        return problems
 
     def validate(self, document: Any, source: str, error: type[InputError] = InputError) -> None:
         """Raise ``error`` with every problem unless the document is valid."""
-        if self._fast(document):
-            return
-        problems = self.problems(document, source)
-        if problems:
-            raise error(problems)
+        if not self.is_valid(document):
+            raise error(self.problems(document, source))
 
 
 @functools.cache
 def validator(name: str) -> DocumentValidator:
     """The shared validator for a shipped schema (compiled once per process)."""
     return DocumentValidator(load_schema(name))
+
+
+_INT64 = 2**63
+
+
+def _non_json_values(value: Any, path: str) -> list[tuple[str, str]]:
+    """Values no JSON document can hold (found only on the slow, explaining path)."""
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                found.append((path, f"key {key!r} is not a string"))
+                continue
+            found += _non_json_values(item, f"{path}.{key}")
+        return found
+    if isinstance(value, (list, tuple)):
+        return [p for index, item in enumerate(value) for p in _non_json_values(item, f"{path}[{index}]")]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return []
+    if isinstance(value, int):
+        return [] if -_INT64 <= value < _INT64 else [(path, f"{value} is outside the 64-bit integer range")]
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(path, f"{value} is not a JSON number")]
+    return [(path, f"a {type(value).__name__} is not a JSON value")]
 
 
 def _toml_plain(value: Any) -> Any:
@@ -148,13 +175,19 @@ def parse_toml(text: str, source: str, error: type[InputError] = InputError) -> 
     return data
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def parse_json(text: str, source: str, error: type[InputError] = InputError) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise error.single(
             source, "$", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except ValueError as exc:
+        raise error.single(source, "$", f"invalid JSON: {exc}") from None
     except RecursionError:
         raise error.single(source, "$", "invalid JSON: nested too deeply") from None
 

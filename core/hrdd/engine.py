@@ -173,7 +173,11 @@ class Engine:
         :raises TransactionError: when the document is invalid (nothing is assessed).
         """
         transaction = self.validate(document, source)
-        return self._assess(transaction, canonical_sha256(document))
+        try:
+            digest = canonical_sha256(document)
+        except TypeError:  # schema-valid yet not JSON (an integer beyond 64 bits): say where
+            raise TransactionError(self._validator.problems(document, source)) from None
+        return self._assess(transaction, digest)
 
     def _assess(self, transaction: Transaction, input_sha256: str) -> Assessment:
         facts = SharedFacts()
