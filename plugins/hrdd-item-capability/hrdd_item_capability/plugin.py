@@ -256,7 +256,10 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
             )
         )
 
-    undeclared = [d for d in profile.detected if d.capability not in profile.declared]
+    # What the exporter vouched for: its own capability list when it gave one (a list that
+    # omits what the text reveals is an incomplete declaration), else the categories' implications.
+    vouched = set(item.capabilities) if item.capabilities else set(profile.declared)
+    undeclared = [d for d in profile.detected if d.capability not in vouched]
     seen: set[str] = set()
     for detected in undeclared:
         if detected.capability in seen or detected.capability == "protected_attribute_inference":

@@ -21,12 +21,13 @@ INTENT_KINDS = ("safeguard_removal", "covert_or_mass", "targets_rights")
 # or a "disabled" right after ("face matching disabled") means the capability is absent.
 _NEGATION_BEFORE = re.compile(
     r"\b(?:no|not|non|without|never|exclud\w*|disabl\w*|cannot|can't|doesn't|isn't|lacks?)\b[^.;:!?,]*$",
-    re.IGNORECASE,
 )
 _NEGATION_AFTER = re.compile(
     r"^\W*(?:\w+\W+){0,2}?(?:disabled|removed|turned off|switched off|not (?:included|enabled|supported|available|provided))\b",
-    re.IGNORECASE,
 )
+# Patterns match lowercased text (case-sensitive matching of lowercase text is about twice as
+# fast as case-insensitive matching), so they must be written in lowercase.
+_ESCAPE = re.compile(r"\\.")
 _WINDOW = 48
 SCAN_CACHE_SIZE = 8192
 
@@ -109,15 +110,16 @@ def _negated(text: str, start: int, end: int) -> bool:
 
 
 def _scan(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lowercase to two: quote the lowered text
+        text = lowered
     found: dict[str, Match] = {}
     for phrase in phrases:
         if phrase.kind in found:
             continue
-        for match in phrase.pattern.finditer(text):
-            if not _negated(text, match.start(), match.end()):
-                found[phrase.kind] = Match(
-                    phrase.kind, phrase.label, _snippet(text, match.start(), match.end())
-                )
+        for match in phrase.pattern.finditer(lowered):
+            if not _negated(lowered, match.start(), match.end()):
+                found[phrase.kind] = Match(phrase.kind, phrase.label, _snippet(text, match.start(), match.end()))
                 break
     return tuple(found.values())
 
@@ -144,8 +146,13 @@ def _compile(
         if not isinstance(label, str) or not isinstance(pattern, str):
             problems.append(Problem(source, where, "needs a string 'label' and a string 'pattern'"))
             continue
+        if re.search("[A-Z]", _ESCAPE.sub("", pattern)):
+            problems.append(
+                Problem(source, f"{where}.pattern", "write patterns in lowercase: text is lowercased before matching")
+            )
+            continue
         try:
-            phrases.append(Phrase(kind, label, re.compile(pattern, re.IGNORECASE)))
+            phrases.append(Phrase(kind, label, re.compile(pattern)))
         except re.error as exc:
             problems.append(Problem(source, f"{where}.pattern", f"invalid regular expression: {exc}"))
     return tuple(phrases)
