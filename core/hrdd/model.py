@@ -207,11 +207,10 @@ class Item:
     quantity: int | None = None
     value: Money | None = None
     index: int = 0  # position in the document, so findings can point at ``items[index]``
+    path: str = attrs.field(init=False, eq=False, repr=False)  # "items[index]", for evidence
 
-    @property
-    def path(self) -> str:
-        """The item's location in the transaction document, for evidence."""
-        return f"items[{self.index}]"
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "path", f"items[{self.index}]")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], index: int = 0) -> Item:
