@@ -43,6 +43,7 @@ _LAZY = {
     "Severity": "hrdd.model",
     "Transaction": "hrdd.model",
     "load_data_file": "hrdd.data",
+    "read_data_file": "hrdd.data",
 }
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "TransactionError",
     "hookimpl",
     "load_data_file",
+    "read_data_file",
 ]
 
 
@@ -94,7 +96,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from hrdd.context import CheckContext
-    from hrdd.data import load_data_file
+    from hrdd.data import load_data_file, read_data_file
     from hrdd.engine import Engine
     from hrdd.errors import (
         HrddError,

@@ -25,14 +25,13 @@ def _parse(path: Path, sha256: str, text: str) -> dict[str, Any]:
     return documents.parse_toml(text, str(path), PolicyError)
 
 
-def load_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet]:
-    """Read a TOML data file and its provenance.
+def read_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet | None, list[Problem]]:
+    """Read a TOML data file and check its provenance, returning the problems found rather
+    than raising them, so a plugin can report them together with its own checks of the body.
 
-    Parsed content is cached by path and content hash, so engines built repeatedly (tests,
-    policy comparisons) do not parse the same file twice.
-
-    :returns: the parsed document (including ``meta``) and the :class:`DataSet` naming it.
-    :raises PolicyError: the file is missing, not TOML, or its ``[meta]`` is incomplete.
+    :returns: the parsed document, its :class:`DataSet` (``None`` when ``[meta]`` is
+        incomplete) and the provenance problems.
+    :raises PolicyError: the file is missing or is not TOML (nothing else can be checked).
     """
     path = Path(path)
     text = documents.read_text(path, PolicyError)
@@ -40,18 +39,17 @@ def load_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet]:
     data = _parse(path.resolve(), sha256, text)
     meta = data.get("meta")
     if not isinstance(meta, dict):
-        raise PolicyError.single(
+        problem = Problem(
             str(path), "$.meta", f"missing [meta] table with the data's provenance ({', '.join(META_KEYS)})"
         )
+        return data, None, [problem]
     problems = [
-        Problem(
-            str(path), f"$.meta.{key}", "is required (data must say its source, date, licence and version)"
-        )
+        Problem(str(path), f"$.meta.{key}", "is required (data must say its source, date, licence and version)")
         for key in META_KEYS
         if not isinstance(meta.get(key), (str, _dt.date)) or not str(meta.get(key)).strip()
     ]
     if problems:
-        raise PolicyError(problems)
+        return data, None, problems
     dataset = DataSet(
         name=str(meta["name"]),
         version=str(meta["version"]),
@@ -61,4 +59,19 @@ def load_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet]:
         date=str(meta["date"]),
         path=path.name,
     )
+    return data, dataset, []
+
+
+def load_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet]:
+    """Read a TOML data file and its provenance.
+
+    Parsed content is cached by path and content hash, so engines built repeatedly (tests,
+    policy comparisons) do not parse the same file twice.
+
+    :returns: the parsed document (including ``meta``) and the :class:`DataSet` naming it.
+    :raises PolicyError: the file is missing, not TOML, or its ``[meta]`` is incomplete.
+    """
+    data, dataset, problems = read_data_file(path)
+    if dataset is None:
+        raise PolicyError(problems)
     return data, dataset

@@ -172,7 +172,9 @@ def build_profile(item: Item, taxonomy: Taxonomy) -> CapabilityProfile:
         for match in taxonomy.scan(text)
     )
     capabilities = declared | implied | {d.capability for d in detected}
-    potential, credited = _potential(taxonomy, capabilities, item.design_safeguards)
+    removed = removed_safeguards(taxonomy, item)
+    kept = tuple(s for s in item.design_safeguards if s not in removed)
+    potential, credited = _potential(taxonomy, capabilities, kept)
     return CapabilityProfile(
         item_id=item.id,
         capabilities=tuple(sorted(capabilities)),
@@ -198,11 +200,41 @@ def _label(taxonomy: Taxonomy, capability: str) -> str:
 
 
 def _intents(taxonomy: Taxonomy, item: Item) -> dict[str, tuple[str, Match]]:
+    """Intentions in the item's texts, keyed by kind, with the field path each came from."""
     found: dict[str, tuple[str, Match]] = {}
-    for field, text in _texts(item):
-        for match in taxonomy.scan_intents(text):
-            found.setdefault(match.kind, (field, match))
+    for path, text in _texts(item):
+        for match in taxonomy.scan_intents(text, path.rsplit(".", 1)[1]):
+            found.setdefault(match.kind, (path, match))
     return found
+
+
+# Words of a removal request and the design safeguard they take away.
+REMOVAL_WORDS = (
+    ("audit", "audit_logging"),
+    ("log", "audit_logging"),
+    ("tamper", "tamper_evident_logs"),
+    ("geofenc", "geofencing"),
+    ("geo-fenc", "geofencing"),
+    ("limit", "volume_limits"),
+    ("cap", "volume_limits"),
+    ("warrant", "warrant_enforcement"),
+    ("access control", "role_based_access"),
+    ("role", "role_based_access"),
+    ("anonymi", "data_minimisation"),
+    ("pseudonymi", "data_minimisation"),
+    ("blur", "data_minimisation"),
+    ("mask", "data_minimisation"),
+)
+
+
+def removed_safeguards(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
+    """Design safeguards the customisation request asks to take away: never credited."""
+    removed = set()
+    for match in taxonomy.scan_intents(item.customization_request, "customization_request"):
+        if match.kind == "safeguard_removal":
+            words = match.matched
+            removed.update(safeguard for word, safeguard in REMOVAL_WORDS if word in words)
+    return frozenset(removed)
 
 
 @hookimpl
@@ -408,8 +440,9 @@ def _missing_design_safeguards(
     recommended = sorted({m for c in serious for m in taxonomy.capabilities[c].mitigated_by})
     if not recommended:
         return None
-    present = [s for s in recommended if s in item.design_safeguards]
-    missing = [s for s in recommended if s not in item.design_safeguards]
+    kept = set(item.design_safeguards) - removed_safeguards(taxonomy, item)
+    present = [s for s in recommended if s in kept]
+    missing = [s for s in recommended if s not in kept]
     needed = min(SAFEGUARDS_NEEDED[potential], len(recommended))
     audit_missing = "audit_logging" in missing
     if len(present) >= needed and not audit_missing:

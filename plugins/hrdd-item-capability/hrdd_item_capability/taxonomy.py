@@ -10,25 +10,34 @@ from typing import Any
 
 import attrs
 
-from hrdd import DataSet, PolicyError, load_data_file
+from hrdd import DataSet, PolicyError, read_data_file
 from hrdd.errors import Problem
 from hrdd.model import CAPABILITIES, DESIGN_SAFEGUARDS, ITEM_CATEGORIES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INTENT_KINDS = ("safeguard_removal", "covert_or_mass", "targets_rights")
 
-# A negation earlier in the same clause ("no face matching", "without remote access")
-# or a "disabled" right after ("face matching disabled") means the capability is absent.
+# A negation governing the mention ("no face matching", "without face recognition, remote
+# access or audio", "cannot identify faces, track people") means the capability is absent.
+# Its scope: at most six words, joined by commas or "or"; a sentence end or a conjunction
+# that starts a new statement ("and", "but", "while", "which", "that") ends it, so "works
+# without internet and matches faces offline" still reveals face matching.
+_SEP = r"[^\w.;:!?]+"
 _NEGATION_BEFORE = re.compile(
-    r"\b(?:no|not|non|without|never|exclud\w*|disabl\w*|cannot|can't|doesn't|isn't|lacks?)\b[^.;:!?,]*$",
+    r"\b(?:no|not|without|exclud\w*|disabl\w*|cannot|can't|doesn't|does not|isn't|lacks?|neither|nor)"
+    + _SEP
+    + r"(?:(?!and\b|but\b|while\b|which\b|that\b|so\b|then\b|also\b)\w+"
+    + _SEP
+    + r"){0,6}$",
 )
+# ... or a "disabled" right after ("face matching disabled").
 _NEGATION_AFTER = re.compile(
     r"^\W*(?:\w+\W+){0,2}?(?:disabled|removed|turned off|switched off|not (?:included|enabled|supported|available|provided))\b",
 )
 # Patterns match lowercased text (case-sensitive matching of lowercase text is about twice as
 # fast as case-insensitive matching), so they must be written in lowercase.
 _ESCAPE = re.compile(r"\\.")
-_WINDOW = 48
+_WINDOW = 90
 SCAN_CACHE_SIZE = 8192
 
 
@@ -47,20 +56,37 @@ class Capability:
     mitigated_by: tuple[str, ...]
 
 
+FIELDS = ("description", "customization_request", "stated_end_use")
+
+
 @attrs.frozen
 class Phrase:
+    """A pattern revealing a capability or an intention.
+
+    :ivar not_after: words that, right before a match, make it a contrary mention ("detects
+        covert listening devices", "blocks exploits").
+    :ivar fields: the free-text fields the phrase applies to (empty: all).
+    """
+
     kind: str  # a capability name, or an intent kind
     label: str
     pattern: re.Pattern[str]
+    not_after: re.Pattern[str] | None = None
+    fields: tuple[str, ...] = ()
 
 
 @attrs.frozen
 class Match:
-    """A phrase found in a text, with a readable snippet for evidence."""
+    """A phrase found in a text, with the matched words and a readable snippet for evidence."""
 
     kind: str
     label: str
     snippet: str
+    matched: str = ""
+    fields: tuple[str, ...] = ()
+
+    def applies_to(self, field: str) -> bool:
+        return not self.fields or field in self.fields
 
 
 @attrs.frozen
@@ -79,16 +105,20 @@ class Taxonomy:
         if found is None:
             if len(self._scanned) >= SCAN_CACHE_SIZE:
                 self._scanned.clear()
-            found = self._scanned[key] = _scan(self.intents if intents else self.phrases, text)
+            found = self._scanned[key] = _scan(
+                self.intents if intents else self.phrases, text, capability=not intents
+            )
         return found
 
     def scan(self, text: str) -> tuple[Match, ...]:
         """Capabilities revealed by a free text (negated mentions excluded)."""
         return self._cached(False, text) if text else ()
 
-    def scan_intents(self, text: str) -> tuple[Match, ...]:
-        """Intentions revealed by a free text (negated mentions excluded)."""
-        return self._cached(True, text) if text else ()
+    def scan_intents(self, text: str, field: str | None = None) -> tuple[Match, ...]:
+        """Intentions revealed by a free text (negated mentions excluded); with ``field``,
+        only those whose phrase applies to that field."""
+        found = self._cached(True, text) if text else ()
+        return found if field is None else tuple(m for m in found if m.applies_to(field))
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -102,14 +132,16 @@ def _snippet(text: str, start: int, end: int) -> str:
     return ("..." if left > 0 else "") + snippet + ("..." if right < len(text) else "")
 
 
-def _negated(text: str, start: int, end: int) -> bool:
-    return bool(
-        _NEGATION_BEFORE.search(text[max(0, start - _WINDOW) : start])
-        or _NEGATION_AFTER.search(text[end : end + 40])
-    )
+def _negated(phrase: Phrase, text: str, start: int, end: int, capability: bool) -> bool:
+    before = text[max(0, start - _WINDOW) : start]
+    if _NEGATION_BEFORE.search(before):
+        return True
+    if phrase.not_after is not None and phrase.not_after.search(before):
+        return True
+    return capability and bool(_NEGATION_AFTER.search(text[end : end + 40]))
 
 
-def _scan(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
+def _scan(phrases: tuple[Phrase, ...], text: str, capability: bool) -> tuple[Match, ...]:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lowercase to two: quote the lowered text
         text = lowered
@@ -118,8 +150,14 @@ def _scan(phrases: tuple[Phrase, ...], text: str) -> tuple[Match, ...]:
         if phrase.kind in found:
             continue
         for match in phrase.pattern.finditer(lowered):
-            if not _negated(lowered, match.start(), match.end()):
-                found[phrase.kind] = Match(phrase.kind, phrase.label, _snippet(text, match.start(), match.end()))
+            if not _negated(phrase, lowered, match.start(), match.end(), capability):
+                found[phrase.kind] = Match(
+                    phrase.kind,
+                    phrase.label,
+                    _snippet(text, match.start(), match.end()),
+                    match.group(0),
+                    phrase.fields,
+                )
                 break
     return tuple(found.values())
 
@@ -146,15 +184,31 @@ def _compile(
         if not isinstance(label, str) or not isinstance(pattern, str):
             problems.append(Problem(source, where, "needs a string 'label' and a string 'pattern'"))
             continue
-        if re.search("[A-Z]", _ESCAPE.sub("", pattern)):
-            problems.append(
-                Problem(source, f"{where}.pattern", "write patterns in lowercase: text is lowercased before matching")
-            )
+        fields = row.get("fields", [])
+        not_after = row.get("not_after")
+        if not isinstance(fields, list) or any(f not in FIELDS for f in fields):
+            problems.append(Problem(source, f"{where}.fields", f"{fields!r}: expected a list of {', '.join(FIELDS)}"))
             continue
-        try:
-            phrases.append(Phrase(kind, label, re.compile(pattern)))
-        except re.error as exc:
-            problems.append(Problem(source, f"{where}.pattern", f"invalid regular expression: {exc}"))
+        if not_after is not None and not isinstance(not_after, str):
+            problems.append(Problem(source, f"{where}.not_after", "must be a string (a pattern)"))
+            continue
+        compiled = []
+        for name, text, suffix in (("pattern", pattern, ""), ("not_after", not_after, _SEP[:-1] + "*$")):
+            if text is None:
+                compiled.append(None)
+                continue
+            if re.search("[A-Z]", _ESCAPE.sub("", text)):
+                problems.append(
+                    Problem(source, f"{where}.{name}", "write patterns in lowercase: text is lowercased before matching")
+                )
+                break
+            try:
+                compiled.append(re.compile(f"(?:{text}){suffix}" if suffix else text))
+            except re.error as exc:
+                problems.append(Problem(source, f"{where}.{name}", f"invalid regular expression: {exc}"))
+                break
+        else:
+            phrases.append(Phrase(kind, label, compiled[0], compiled[1], tuple(fields)))
     return tuple(phrases)
 
 
@@ -172,12 +226,12 @@ def _capabilities(rows: Any, source: str, problems: list[Problem]) -> dict[str, 
             )
             continue
         weight, floor, mitigations = row.get("weight"), row.get("floor"), row.get("mitigated_by", [])
-        if not isinstance(weight, int) or not 1 <= weight <= 5:
+        if type(weight) is not int or not 1 <= weight <= 5:
             problems.append(
                 Problem(source, f"{where}.weight", f"{weight!r}: expected an integer from 1 to 5")
             )
             continue
-        if not isinstance(floor, int) or not 0 <= floor <= weight:
+        if type(floor) is not int or not 0 <= floor <= weight:
             problems.append(
                 Problem(source, f"{where}.floor", f"{floor!r}: expected an integer from 0 to the weight")
             )
@@ -229,31 +283,34 @@ def _categories(rows: Any, source: str, problems: list[Problem]) -> dict[str, tu
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
-    """Load and check a taxonomy file; every problem of the file is reported together.
+    """Load and check a taxonomy file; every problem of the file (provenance and body) is
+    reported together.
 
     :raises PolicyError: the file is missing, malformed or incomplete.
     """
-    data, dataset = load_data_file(path)
-    return _build(data, dataset, str(path))
+    data, dataset, problems = read_data_file(path)
+    return _build(data, dataset, str(path), problems)
 
 
 @functools.lru_cache(maxsize=16)
-def _build_cached(path: Path, sha256: str) -> Taxonomy:
+def _build_cached(path: Path, mtime_ns: int, size: int) -> Taxonomy:
     return load_taxonomy(path)
 
 
 def taxonomy_for(path: Path) -> Taxonomy:
-    """The taxonomy in ``path``, compiled once per file content (engines share it)."""
-    _, dataset = load_data_file(path)
-    return _build_cached(path.resolve(), dataset.sha256)
+    """The taxonomy in ``path``, compiled once per file version (engines share it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_taxonomy(path)  # reports the missing file with its name
+    return _build_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
-def _build(data: Mapping[str, Any], dataset: DataSet, source: str) -> Taxonomy:
-    problems: list[Problem] = []
+def _build(data: Mapping[str, Any], dataset: DataSet | None, source: str, problems: list[Problem]) -> Taxonomy:
     capabilities = _capabilities(data.get("capabilities"), source, problems)
     categories = _categories(data.get("categories"), source, problems)
     phrases = _compile(data.get("phrases", []), "phrases", CAPABILITIES, source, problems)
     intents = _compile(data.get("intents", []), "intents", INTENT_KINDS, source, problems)
-    if problems:
+    if problems or dataset is None:
         raise PolicyError(problems)
     return Taxonomy(capabilities, categories, phrases, intents, dataset)
