@@ -25,60 +25,141 @@ VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FOR
 
 KIND = {"new_sale", "renewal", "support", "update", "service", "demo"}
 CATEGORIES = {
-    "spyware", "crypto_analysis", "penetration_testing", "deep_packet_inspection",
-    "computer_vision_chip", "location_tracking", "cell_site_simulator",
-    "license_plate_reader", "body_worn_camera", "drone", "facial_recognition",
-    "thermal_imaging", "rapid_dna", "biometric_system", "social_media_analytics",
-    "gait_analysis", "network_protocol_surveillance", "remote_recording_device",
-    "data_analytics", "other",
+    "spyware",
+    "crypto_analysis",
+    "penetration_testing",
+    "deep_packet_inspection",
+    "computer_vision_chip",
+    "location_tracking",
+    "cell_site_simulator",
+    "license_plate_reader",
+    "body_worn_camera",
+    "drone",
+    "facial_recognition",
+    "thermal_imaging",
+    "rapid_dna",
+    "biometric_system",
+    "social_media_analytics",
+    "gait_analysis",
+    "network_protocol_surveillance",
+    "remote_recording_device",
+    "data_analytics",
+    "other",
 }
 CAPABILITIES = {
-    "content_interception", "metadata_collection", "location_tracking",
-    "biometric_identification", "audio_video_recording", "remote_access",
-    "covert_operation", "bulk_collection", "indexing_and_search", "relationship_mapping",
-    "protected_attribute_inference", "content_blocking", "traffic_injection", "decryption",
-    "device_exploitation", "data_retention", "sentiment_analysis", "other",
+    "content_interception",
+    "metadata_collection",
+    "location_tracking",
+    "biometric_identification",
+    "audio_video_recording",
+    "remote_access",
+    "covert_operation",
+    "bulk_collection",
+    "indexing_and_search",
+    "relationship_mapping",
+    "protected_attribute_inference",
+    "content_blocking",
+    "traffic_injection",
+    "decryption",
+    "device_exploitation",
+    "data_retention",
+    "sentiment_analysis",
+    "other",
 }
 DESIGN_SAFEGUARDS = {
-    "audit_logging", "tamper_evident_logs", "role_based_access", "geofencing",
-    "volume_limits", "feature_disabled", "data_minimisation", "warrant_enforcement", "other",
+    "audit_logging",
+    "tamper_evident_logs",
+    "role_based_access",
+    "geofencing",
+    "volume_limits",
+    "feature_disabled",
+    "data_minimisation",
+    "warrant_enforcement",
+    "other",
 }
 CUSTOMIZATION = {"none", "configuration", "custom_development"}
 END_USER_TYPE = {
-    "government_agency", "state_owned_enterprise", "private_close_to_government", "private",
-    "ngo", "academic", "individual", "unknown",
+    "government_agency",
+    "state_owned_enterprise",
+    "private_close_to_government",
+    "private",
+    "ngo",
+    "academic",
+    "individual",
+    "unknown",
 }
 SECTOR = {
-    "law_enforcement", "intelligence", "military", "prisons", "border_control",
-    "public_security", "regulator", "telecom_operator", "health", "justice",
-    "civil_administration", "municipal", "financial", "commercial", "research",
-    "civil_society", "other",
+    "law_enforcement",
+    "intelligence",
+    "military",
+    "prisons",
+    "border_control",
+    "public_security",
+    "regulator",
+    "telecom_operator",
+    "health",
+    "justice",
+    "civil_administration",
+    "municipal",
+    "financial",
+    "commercial",
+    "research",
+    "civil_society",
+    "other",
 }
 GOVERNMENT_RELATIONSHIP = {"none", "contractor", "partially_owned", "state_controlled"}
 ROLE = {
-    "distributor", "reseller", "integrator", "prime_contractor", "consignee",
-    "intermediate_consignee", "freight_forwarder", "broker", "financier", "invoicing_party",
+    "distributor",
+    "reseller",
+    "integrator",
+    "prime_contractor",
+    "consignee",
+    "intermediate_consignee",
+    "freight_forwarder",
+    "broker",
+    "financier",
+    "invoicing_party",
     "other",
 }
 RELATIONSHIP = {"director_overlap", "ownership", "successor", "other"}
 CLAUSES = {
-    "export_compliance", "end_use_certificate", "no_reexport", "use_limitation",
-    "data_handling", "audit_rights", "suspend_and_terminate", "technical_limitations",
-    "human_rights_training", "grievance_mechanism", "public_reporting", "staged_delivery",
+    "export_compliance",
+    "end_use_certificate",
+    "no_reexport",
+    "use_limitation",
+    "data_handling",
+    "audit_rights",
+    "suspend_and_terminate",
+    "technical_limitations",
+    "human_rights_training",
+    "grievance_mechanism",
+    "public_reporting",
+    "staged_delivery",
 }
 POST_EXPORT = {"monitoring", "periodic_audit", "grievance_channel", "usage_reporting"}
 EVENTS = {
-    "election_period", "mass_protests", "state_of_emergency", "internet_shutdown",
+    "election_period",
+    "mass_protests",
+    "state_of_emergency",
+    "internet_shutdown",
     "armed_conflict",
 }
 KYC_QUESTIONS = {
-    "similar_to_listed_party", "reluctant_end_use_information",
-    "capabilities_mismatch_business", "incompatible_with_destination",
-    "cash_for_expensive_item", "little_business_background", "unfamiliar_with_product",
-    "declines_installation_training_maintenance", "vague_delivery_or_destination",
-    "freight_forwarder_final_destination", "abnormal_shipping_route",
-    "packaging_inconsistent", "evasive_about_reexport",
-    "management_overlap_with_listed_party", "assumes_listed_party_operations",
+    "similar_to_listed_party",
+    "reluctant_end_use_information",
+    "capabilities_mismatch_business",
+    "incompatible_with_destination",
+    "cash_for_expensive_item",
+    "little_business_background",
+    "unfamiliar_with_product",
+    "declines_installation_training_maintenance",
+    "vague_delivery_or_destination",
+    "freight_forwarder_final_destination",
+    "abnormal_shipping_route",
+    "packaging_inconsistent",
+    "evasive_about_reexport",
+    "management_overlap_with_listed_party",
+    "assumes_listed_party_operations",
     "owned_by_listed_party",
 }
 
@@ -130,12 +211,9 @@ def full() -> dict:
             ],
             "sole_end_user": None,
             "misuse_reports": [
-                {"summary": "A report.", "source": "NGO", "date": "2025-12-31",
-                 "credible": False}
+                {"summary": "A report.", "source": "NGO", "date": "2025-12-31", "credible": False}
             ],
-            "related_parties": [
-                {"name": "Parent", "relationship": "ownership", "country": "NL"}
-            ],
+            "related_parties": [{"name": "Parent", "relationship": "ownership", "country": "NL"}],
         },
         "parties": [
             {
@@ -143,8 +221,7 @@ def full() -> dict:
                 "name": "Reseller BV",
                 "country": "NL",
                 "related_parties": [
-                    {"name": "Director Co", "relationship": "director_overlap",
-                     "country": "DE"}
+                    {"name": "Director Co", "relationship": "director_overlap", "country": "DE"}
                 ],
             }
         ],
@@ -355,11 +432,19 @@ def test_missing_items_or_end_user_is_rejected():
 
 @pytest.mark.parametrize(
     "path",
-    [("items", 0, "id"), ("items", 0, "name"), ("end_user", "name"),
-     ("end_user", "country"), ("parties", 0, "role"), ("parties", 0, "name"),
-     ("end_user", "related_parties", 0, "name"), ("end_user", "other_end_users", 0, "name"),
-     ("end_user", "misuse_reports", 0, "summary"), ("items", 0, "value", "amount"),
-     ("items", 0, "value", "currency")],
+    [
+        ("items", 0, "id"),
+        ("items", 0, "name"),
+        ("end_user", "name"),
+        ("end_user", "country"),
+        ("parties", 0, "role"),
+        ("parties", 0, "name"),
+        ("end_user", "related_parties", 0, "name"),
+        ("end_user", "other_end_users", 0, "name"),
+        ("end_user", "misuse_reports", 0, "summary"),
+        ("items", 0, "value", "amount"),
+        ("items", 0, "value", "currency"),
+    ],
     ids=lambda p: ".".join(str(k) for k in p),
 )
 def test_missing_required_nested_field_is_rejected(path):
@@ -368,10 +453,14 @@ def test_missing_required_nested_field_is_rejected(path):
 
 @pytest.mark.parametrize(
     "path",
-    [("exporter", "country"), ("end_user", "country"),
-     ("end_user", "other_end_users", 0, "country"), ("parties", 0, "country"),
-     ("parties", 0, "related_parties", 0, "country"),
-     ("end_user", "related_parties", 0, "country")],
+    [
+        ("exporter", "country"),
+        ("end_user", "country"),
+        ("end_user", "other_end_users", 0, "country"),
+        ("parties", 0, "country"),
+        ("parties", 0, "related_parties", 0, "country"),
+        ("end_user", "related_parties", 0, "country"),
+    ],
     ids=lambda p: ".".join(str(k) for k in p),
 )
 @pytest.mark.parametrize("bad", ["XX", "us", "USA", "", "nl"])
@@ -385,8 +474,16 @@ def test_unknown_top_level_key_is_rejected():
 
 @pytest.mark.parametrize(
     "path",
-    [("end_user", "misuse_reports", 0), ("items", 0), ("parties", 0), ("contract",),
-     ("context",), ("exporter",), ("items", 0, "value"), ("end_user",)],
+    [
+        ("end_user", "misuse_reports", 0),
+        ("items", 0),
+        ("parties", 0),
+        ("contract",),
+        ("context",),
+        ("exporter",),
+        ("items", 0, "value"),
+        ("end_user",),
+    ],
     ids=lambda p: ".".join(str(k) for k in p),
 )
 def test_unknown_nested_key_is_rejected(path):
@@ -398,8 +495,9 @@ def test_unknown_nested_key_is_rejected(path):
     assert not is_valid(doc)
 
 
-@pytest.mark.parametrize("bad", ["2026-13-01", "2026-02-30", "15/01/2026", "2026-1-5",
-                                 "2026-01-15T10:00:00Z", "yesterday"])
+@pytest.mark.parametrize(
+    "bad", ["2026-13-01", "2026-02-30", "15/01/2026", "2026-1-5", "2026-01-15T10:00:00Z", "yesterday"]
+)
 def test_malformed_date_is_rejected(bad):
     assert not is_valid(set_path(full(), ("date",), bad))
     assert not is_valid(set_path(full(), ("end_user", "misuse_reports", 0, "date"), bad))
@@ -421,21 +519,26 @@ def test_quantity_must_be_positive_integer(value):
     assert not is_valid(set_path(full(), ("items", 0, "quantity"), value))
 
 
-@pytest.mark.parametrize("value", [{"amount": -1, "currency": "USD"},
-                                   {"amount": 10, "currency": "usd"},
-                                   {"amount": 10, "currency": "US"},
-                                   {"amount": "10", "currency": "USD"}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"amount": -1, "currency": "USD"},
+        {"amount": 10, "currency": "usd"},
+        {"amount": 10, "currency": "US"},
+        {"amount": "10", "currency": "USD"},
+    ],
+)
 def test_bad_money_is_rejected(value):
     assert not is_valid(set_path(full(), ("items", 0, "value"), value))
 
 
-@pytest.mark.parametrize("eccn", ["EAR99", "5A001.j", "5A001.f.1", "4A005", "5D002.c.1",
-                                  "0Y521", "5A992.c", "6A993.a"])
+@pytest.mark.parametrize(
+    "eccn", ["EAR99", "5A001.j", "5A001.f.1", "4A005", "5D002.c.1", "0Y521", "5A992.c", "6A993.a"]
+)
 def test_valid_eccn_is_accepted(eccn):
     assert is_valid(set_path(full(), ("items", 0, "eccn"), eccn))
 
 
-@pytest.mark.parametrize("eccn", ["ear99", "5a001.j", "5A01", "5F001", "5A001.J", "5A001.",
-                                  "", "EAR 99"])
+@pytest.mark.parametrize("eccn", ["ear99", "5a001.j", "5A01", "5F001", "5A001.J", "5A001.", "", "EAR 99"])
 def test_bad_eccn_is_rejected(eccn):
     assert not is_valid(set_path(full(), ("items", 0, "eccn"), eccn))

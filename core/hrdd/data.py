@@ -44,7 +44,9 @@ def read_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet | None, li
         )
         return data, None, [problem]
     problems = [
-        Problem(str(path), f"$.meta.{key}", "is required (data must say its source, date, licence and version)")
+        Problem(
+            str(path), f"$.meta.{key}", "is required (data must say its source, date, licence and version)"
+        )
         for key in META_KEYS
         if not isinstance(meta.get(key), (str, _dt.date)) or not str(meta.get(key)).strip()
     ]

@@ -187,7 +187,9 @@ def _compile(
         fields = row.get("fields", [])
         not_after = row.get("not_after")
         if not isinstance(fields, list) or any(f not in FIELDS for f in fields):
-            problems.append(Problem(source, f"{where}.fields", f"{fields!r}: expected a list of {', '.join(FIELDS)}"))
+            problems.append(
+                Problem(source, f"{where}.fields", f"{fields!r}: expected a list of {', '.join(FIELDS)}")
+            )
             continue
         if not_after is not None and not isinstance(not_after, str):
             problems.append(Problem(source, f"{where}.not_after", "must be a string (a pattern)"))
@@ -199,7 +201,11 @@ def _compile(
                 continue
             if re.search("[A-Z]", _ESCAPE.sub("", text)):
                 problems.append(
-                    Problem(source, f"{where}.{name}", "write patterns in lowercase: text is lowercased before matching")
+                    Problem(
+                        source,
+                        f"{where}.{name}",
+                        "write patterns in lowercase: text is lowercased before matching",
+                    )
                 )
                 break
             try:
@@ -306,7 +312,9 @@ def taxonomy_for(path: Path) -> Taxonomy:
     return _build_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
-def _build(data: Mapping[str, Any], dataset: DataSet | None, source: str, problems: list[Problem]) -> Taxonomy:
+def _build(
+    data: Mapping[str, Any], dataset: DataSet | None, source: str, problems: list[Problem]
+) -> Taxonomy:
     capabilities = _capabilities(data.get("capabilities"), source, problems)
     categories = _categories(data.get("categories"), source, problems)
     phrases = _compile(data.get("phrases", []), "phrases", CAPABILITIES, source, problems)
