@@ -648,12 +648,6 @@ def hrdd_configure(config, policy_dir):
     assert expected in problem.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: data.load_data_file returns the parsed document from an lru_cache, so every "
-    "engine gets the same mutable object and one policy's changes leak into another's engine",
-)
 def test_engines_do_not_share_data_a_plugin_loaded(write_policy, tmp_path, minimal_transaction):
     extended = watchlist_policy(
         write_policy,
@@ -816,12 +810,6 @@ def test_changing_the_extension_changes_its_sha256(write_policy, example_transac
     assert old[CAP] == new[CAP]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: plugins.distribution_sha256 hashes only the entry-point module file when the "
-    "entry point is a module inside a package, not the package's other modules",
-)
 def test_plugin_sha256_covers_every_module_of_its_package(tmp_path):
     from hrdd.plugins import distribution_sha256
 
@@ -1009,13 +997,6 @@ def hrdd_check_item(item, transaction, context):
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: engine._profile and CheckContext.profile key capability profiles by item id, "
-    "and the schema allows two items with the same id: one item's capabilities are merged "
-    "into the other's profile (a thermal camera is judged as spyware)",
-)
 def test_items_sharing_an_id_do_not_share_capabilities(write_policy, minimal_transaction):
     document = minimal_transaction(
         items=[
@@ -1059,13 +1040,6 @@ def test_an_integer_beyond_64_bits_is_an_input_error_with_its_path(engine, minim
     assert [p.path for p in excinfo.value.problems] == ["$.items[0].quantity"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason='BUG: a lone surrogate in a string (valid JSON: "\\ud800") makes orjson fail in '
-    "engine.canonical_sha256; Engine.assess then reports only '$: document rejected by the "
-    "schema validator', without the field's path",
-)
 def test_a_string_that_is_not_unicode_is_an_input_error_with_its_path(engine, minimal_transaction):
     document = minimal_transaction()
     document["end_user"]["name"] = json.loads('"Ministry \\ud800"')

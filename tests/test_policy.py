@@ -286,12 +286,6 @@ def test_malformed_toml_names_the_file_and_line(write_policy):
     assert "line 1" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="BUG: documents.parse_toml lets tomli's RecursionError (inline arrays nested more "
-    "than 400 levels) escape instead of raising PolicyError",
-)
 def test_deeply_nested_toml_policy_is_a_policy_error(write_policy):
     path = write_policy('[policy]\nname = "deep"\ndescription = ' + "[" * 500 + "]" * 500 + "\n")
     with pytest.raises(PolicyError) as excinfo:
@@ -612,12 +606,6 @@ def test_extension_without_plugin_info_is_refused(write_policy):
     assert "hrdd_plugin_info" in str(excinfo.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PolicyError,
-    reason="BUG: policy._merge moves a plugin's policy_dir to the last file that sets its "
-    "config, so an inherited `path =` is resolved against the child's directory",
-)
 def test_configuring_an_inherited_extension_keeps_its_path_relative_to_its_own_file(
     write_policy,
 ):

@@ -210,7 +210,8 @@ ITEMS = st.fixed_dictionaries(
 VALID_TRANSACTIONS = st.fixed_dictionaries(
     {
         "id": NAMES,
-        "items": st.lists(ITEMS, min_size=1, max_size=3),
+        # item ids must be unique within a transaction (a duplicate is an input error)
+        "items": st.lists(ITEMS, min_size=1, max_size=3, unique_by=lambda item: item["id"]),
         "end_user": st.fixed_dictionaries(
             {"name": NAMES, "country": st.sampled_from(COUNTRIES)},
             optional={

@@ -26,10 +26,16 @@ def _write_output(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
+    from hrdd.errors import InputError
+
     path = Path(output)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError.single(str(path), "-o", f"cannot write the report: {exc.strerror}") from None
 
 
 def cmd_assess(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ refused: every report must be able to say where its facts came from.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import functools
 import hashlib
@@ -36,7 +37,8 @@ def read_data_file(path: str | Path) -> tuple[dict[str, Any], DataSet | None, li
     path = Path(path)
     text = documents.read_text(path, PolicyError)
     sha256 = hashlib.sha256(text.encode()).hexdigest()
-    data = _parse(path.resolve(), sha256, text)
+    # The parse is cached; each caller gets its own copy, so no engine can change another's data.
+    data = copy.deepcopy(_parse(path.resolve(), sha256, text))
     meta = data.get("meta")
     if not isinstance(meta, dict):
         problem = Problem(

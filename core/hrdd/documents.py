@@ -145,7 +145,15 @@ def _non_json_values(value: Any, path: str) -> list[tuple[str, str]]:
         return found
     if isinstance(value, (list, tuple)):
         return [p for index, item in enumerate(value) for p in _non_json_values(item, f"{path}[{index}]")]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return [
+                (path, f"contains {value[exc.start]!r}, which is not a Unicode character (a lone surrogate)")
+            ]
+        return []
+    if isinstance(value, bool) or value is None:
         return []
     if isinstance(value, int):
         return [] if -_INT64 <= value < _INT64 else [(path, f"{value} is outside the 64-bit integer range")]
@@ -172,6 +180,8 @@ def parse_toml(text: str, source: str, error: type[InputError] = InputError) -> 
         data: dict[str, Any] = tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
         raise error.single(source, "$", f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise error.single(source, "$", "invalid TOML: nested too deeply") from None
     return data
 
 

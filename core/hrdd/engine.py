@@ -17,7 +17,7 @@ import attrs
 
 from hrdd import documents
 from hrdd.context import CheckContext, SharedFacts
-from hrdd.errors import InputError, PolicyError, TransactionError
+from hrdd.errors import InputError, PolicyError, Problem, TransactionError
 from hrdd.model import (
     DECISION_FOR_RANK,
     OUTCOME_RANK,
@@ -162,6 +162,7 @@ class Engine:
         :raises TransactionError: with every problem of the document.
         """
         self._validator.validate(document, source, TransactionError)
+        _refuse_duplicate_item_ids(document, source)
         try:
             return Transaction.from_dict(document)
         except (ValueError, TypeError, KeyError) as exc:  # schema-valid yet unbuildable
@@ -424,6 +425,24 @@ def _describe(value: Any) -> str:
         kinds = sorted({type(v).__name__ for v in value if not isinstance(v, Finding)})
         return f"a {type(value).__name__} containing {', '.join(kinds)}"
     return f"a {type(value).__name__}"
+
+
+def _refuse_duplicate_item_ids(document: Mapping[str, Any], source: str) -> None:
+    """Item ids name items in findings and profiles: two items may not share one."""
+    first: dict[str, int] = {}
+    problems = []
+    for index, item in enumerate(document["items"]):
+        seen = first.setdefault(item["id"], index)
+        if seen != index:
+            problems.append(
+                Problem(
+                    source,
+                    f"$.items[{index}].id",
+                    f"duplicate item id {item['id']!r} (also $.items[{seen}].id)",
+                )
+            )
+    if problems:
+        raise TransactionError(problems)
 
 
 def _check_core_requirement(policy: Policy) -> None:

@@ -98,14 +98,21 @@ def distribution_sha256(dist: metadata.Distribution, modules: Iterable[types.Mod
         if located.is_file():
             files[record.as_posix()] = located
     for module in modules:
+        # The whole top-level package of the entry point: a plugin's code is every module of
+        # it, not only the one that holds the hooks.
         origin = getattr(module, "__file__", None)
         if origin is None:
             continue
         origin_path = Path(origin)
+        depth = module.__name__.count(".")
         if origin_path.name == "__init__.py":
-            files.update(_tree_files(origin_path.parent, origin_path.parent.name))
+            top = origin_path.parents[depth]
+        elif depth:
+            top = origin_path.parents[depth - 1]
         else:
             files[origin_path.name] = origin_path
+            continue
+        files.update(_tree_files(top, top.name))
     digest = hashlib.sha256()
     for key in sorted(files):
         digest.update(f"{key}\0{_file_digest(files[key])}\n".encode())
@@ -203,6 +210,23 @@ def _cerberus_problems(errors: Mapping[str, Any], prefix: str, source: str) -> l
             else:
                 problems.append(Problem(source, path, str(message)))
     return problems
+
+
+def _resolve_paths(
+    config: dict[str, Any], schema: Mapping[str, Any], settings: PluginSettings
+) -> dict[str, Any]:
+    """Config values the plugin's schema marks as paths (``"meta": {"path": True}``) become
+    absolute, resolved against the directory of the policy file that set them."""
+    for key, rules in schema.items():
+        value = config.get(key)
+        if value is None or not isinstance(rules, Mapping) or not (rules.get("meta") or {}).get("path"):
+            continue
+        base = settings.config_dirs.get(key, settings.policy_dir)
+        if isinstance(value, str):
+            config[key] = str((base / value).resolve())
+        elif isinstance(value, list):
+            config[key] = [str((base / v).resolve()) if isinstance(v, str) else v for v in value]
+    return config
 
 
 def _only_implementation(pm: pluggy.PluginManager, hook: str, plugin: object) -> Callable[..., Any] | None:
@@ -341,17 +365,21 @@ def _describe_and_configure(
         raise PluginLoadError.single(
             where, table, f"plugin {settings.name} declares an invalid config schema: {exc}"
         ) from None
-    if not validator.validate(dict(settings.config)):
-        raise PolicyError(_cerberus_problems(validator.errors, f"{table}.config", where))
-    config: dict[str, Any] = validator.document
+    valid = validator.validate(dict(settings.config))
+    problems = [] if valid else _cerberus_problems(validator.errors, f"{table}.config", where)
     unknown_rules = sorted(set(settings.rule_enforcement) - {rule.id for rule in info.rules})
     if unknown_rules:
         known = ", ".join(rule.id for rule in info.rules) or "none"
-        raise PolicyError.single(
-            where,
-            f"{table}['rule-enforcement']",
-            f"unknown rule id(s) {', '.join(unknown_rules)} for {settings.name}; its rules: {known}",
+        problems.append(
+            Problem(
+                where,
+                f"{table}['rule-enforcement']",
+                f"unknown rule id(s) {', '.join(unknown_rules)} for {settings.name}; its rules: {known}",
+            )
         )
+    if problems:
+        raise PolicyError(problems)
+    config = _resolve_paths(validator.document, info.config_schema, settings)
     setup = PluginSetup()
     configure = _only_implementation(pm, "hrdd_configure", plugin)
     if configure is not None:

@@ -25,12 +25,16 @@ DEFAULT_POLICY = "baseline"
 class PluginSettings:
     """How a policy enables and configures one plugin.
 
-    :ivar policy_dir: the directory of the policy file that last set this plugin's ``path`` or
-        ``config``; relative paths in either resolve against it.
+    :ivar policy_dir: the directory of the policy file that set this plugin's ``path`` (for a
+        distribution plugin: of the policy file being loaded); ``path`` resolves against it.
+    :ivar config_dirs: for each top-level config key, the directory of the policy file that
+        set it: config values the plugin marks as paths resolve against it, so a key inherited
+        from a base policy elsewhere still means the file next to that base policy.
     """
 
     name: str
     policy_dir: Path
+    config_dirs: Mapping[str, Path] = attrs.field(factory=dict)
     version: str | None = None
     enforcement: Enforcement = Enforcement.MANDATORY
     path: Path | None = None
@@ -176,14 +180,18 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
 def _merge(chain: list[PolicyFile]) -> Policy:
     """Merge from the base (last) up to the policy itself (first)."""
     plugin_tables: dict[str, dict[str, Any]] = {}
-    plugin_dirs: dict[str, Path] = {}
+    path_dirs: dict[str, Path] = {}
+    config_dirs: dict[str, dict[str, Path]] = {}
     policy_table: dict[str, Any] = {}
     for policy_file in reversed(chain):
+        directory = policy_file.path.parent
         policy_table = _deep_merge(policy_table, policy_file.data["policy"])
         for name, table in policy_file.data.get("plugins", {}).items():
             plugin_tables[name] = _deep_merge(plugin_tables.get(name, {}), table)
-            if "path" in table or "config" in table or name not in plugin_dirs:
-                plugin_dirs[name] = policy_file.path.parent
+            if "path" in table:
+                path_dirs[name] = directory
+            for key in table.get("config", {}):
+                config_dirs.setdefault(name, {})[key] = directory
     plugins = []
     for name in sorted(plugin_tables):
         table = plugin_tables[name]
@@ -193,7 +201,8 @@ def _merge(chain: list[PolicyFile]) -> Policy:
         plugins.append(
             PluginSettings(
                 name=name,
-                policy_dir=plugin_dirs[name],
+                policy_dir=path_dirs.get(name, chain[0].path.parent),
+                config_dirs=config_dirs.get(name, {}),
                 version=table.get("version"),
                 enforcement=Enforcement(table.get("enforcement", "mandatory")),
                 path=Path(path) if path is not None else None,

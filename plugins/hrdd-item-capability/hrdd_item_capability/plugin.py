@@ -73,7 +73,7 @@ RULES = (
 )
 
 CONFIG_SCHEMA: dict[str, Any] = {
-    "data": {"type": "string", "nullable": True, "default": None, "empty": False},
+    "data": {"type": "string", "nullable": True, "default": None, "empty": False, "meta": {"path": True}},
     "escalate_at": {"type": "integer", "min": 1, "max": 5, "default": 4},
     "safeguards_at": {"type": "integer", "min": 1, "max": 5, "default": 3},
     "unknown_end_user_is_government": {"type": "boolean", "default": True},
