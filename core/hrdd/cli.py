@@ -69,7 +69,12 @@ def _plugin_rows() -> list[dict[str, Any]]:
             except Exception as exc:  # listed, not fatal: the user is trying to find out why
                 hooks.add(f"<import failed: {type(exc).__name__}: {exc}>")
                 continue
-            hooks.update(name for name in dir(loaded) if name.startswith("hrdd_"))
+            # only functions marked with @hookimpl are hooks (pluggy ignores the others)
+            hooks.update(
+                name
+                for name in dir(loaded)
+                if name.startswith("hrdd_") and hasattr(getattr(loaded, name), "hrdd_impl")
+            )
         rows.append(
             {"name": plugin.name, "version": plugin.version, "modules": modules, "hooks": sorted(hooks)}
         )

@@ -45,9 +45,11 @@ RULE_NOTHING_CHECKED = "HRDD-CORE-003"
 _ERROR, _INFO = Outcome.ERROR, Outcome.INFO
 _HARD, _ADVISORY = Enforcement.HARD, Enforcement.ADVISORY
 _INFO_RANK = OUTCOME_RANK["info"]
+_ACTION_RANK = OUTCOME_RANK["safeguards_required"]
 
 CHECK_HOOKS = ("hrdd_check_item", "hrdd_check_end_user", "hrdd_check_contract")
 NOT_APPLICABLE = "not_applicable"
+_NOT_EXAMINED = frozenset({"error", NOT_APPLICABLE})
 
 _SEVERITY_WEIGHT = {"none": 0, "low": 15, "medium": 35, "high": 60, "critical": 85}
 _RISK_LEVELS = ((70, "critical"), (45, "high"), (20, "medium"), (0, "low"))
@@ -55,12 +57,15 @@ _RISK_LEVELS = ((70, "critical"), (45, "high"), (20, "medium"), (0, "low"))
 
 def risk_of(findings: Sequence[Finding]) -> Risk:
     """0-100: the weight of the gravest effective finding, plus 3 for each further finding of
-    at least medium severity (capped at 100). Advisory findings are reported but not scored."""
+    at least medium severity (capped at 100). A finding whose effective outcome is only
+    ``info`` or ``pass`` (advisory findings included) weighs at most as a low-severity one, so
+    a deal nothing stands in the way of never shows a high risk."""
     weights = sorted(
         (
             _SEVERITY_WEIGHT[f.severity.value]
+            if OUTCOME_RANK[f.decisive_outcome] >= _ACTION_RANK
+            else min(_SEVERITY_WEIGHT[f.severity.value], _SEVERITY_WEIGHT["low"])
             for f in findings
-            if f.enforcement is not Enforcement.ADVISORY or f.outcome is Outcome.ERROR
         ),
         reverse=True,
     )
@@ -123,6 +128,7 @@ class Engine:
         self._error_rank = OUTCOME_RANK[policy.on_error]
         self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
         self._plugin_by_name: dict[str, LoadedPlugin] = dict(plugins.by_name)
+        self._rule_ids = {name: plugin.rule_ids for name, plugin in self._plugin_by_name.items()}
         self._provenance_parts = (
             core_version(),
             policy.ref(),
@@ -130,7 +136,9 @@ class Engine:
             tuple(d for p in plugins.plugins for d in p.data),
         )
         self._validator = documents.validator("transaction")
-        self._formats: tuple[str, ...] | None = None
+        self._contribution_calls = self._calls_for("hrdd_report_contribution")
+        self._formats: tuple[str, ...] = ()
+        self._check_renderers()
 
     @classmethod
     def from_policy(cls, policy: str | Path | Policy | None = None) -> Engine:
@@ -142,6 +150,35 @@ class Engine:
         loaded = policy if isinstance(policy, Policy) else Policy.load(policy)
         _check_core_requirement(loaded)
         return cls(loaded, PluginSet.for_policy(loaded))
+
+    def _check_renderers(self) -> None:
+        """Each format has one renderer: two plugins answering for one format would make the
+        report depend on registration order."""
+        claims: dict[str, list[str]] = {}
+        for impl in self.plugins.pm.hook.hrdd_render_formats.get_hookimpls():
+            name = (self.plugins.pm.get_name(impl.plugin) or "").split("#")[0]
+            try:
+                answer: Any = impl.function()
+                formats = [str(f) for f in answer or ()]
+            except Exception as exc:
+                raise PolicyError.single(
+                    self.policy.source, f"$.plugins['{name}']", f"hrdd_render_formats raised {exc!r}"
+                ) from None
+            for format_name in formats:
+                claims.setdefault(format_name, []).append(name)
+        clashes = [
+            Problem(
+                self.policy.source,
+                "$.plugins",
+                f"format {format_name!r} is rendered by several plugins ({', '.join(sorted(names))}); "
+                "give a company renderer its own format name",
+            )
+            for format_name, names in sorted(claims.items())
+            if len(names) > 1
+        ]
+        if clashes:
+            raise PolicyError(clashes)
+        self._formats = tuple(sorted(claims))
 
     def _calls_for(self, hook: str) -> tuple[_Call, ...]:
         enabled = {plugin.name for plugin in self.plugins.plugins}
@@ -204,15 +241,15 @@ class Engine:
             for call in self._calls[hook]:
                 self._check(call, hook, arguments, contexts[call.plugin], None, findings, checks)
 
-        if not any(check.hook in CHECK_HOOKS and check.outcome != "error" for check in checks):
+        if not any(check.hook in CHECK_HOOKS and check.outcome not in _NOT_EXAMINED for check in checks):
             findings.append(
                 _error_finding(
                     "hrdd",
                     "-",
                     None,
                     RULE_NOTHING_CHECKED,
-                    f"No check ran under policy {self.policy.name!r}: nothing about this transaction "
-                    "was examined, so it cannot be cleared.",
+                    f"No check examined this transaction under policy {self.policy.name!r} (none ran, "
+                    "or every one said it does not apply), so it cannot be cleared.",
                 )
             )
         return self._decide(transaction, findings, checks, input_sha256)
@@ -304,12 +341,27 @@ class Engine:
             checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
             return
         plugin = self._plugin_by_name[call.plugin]
+        declared = self._rule_ids[call.plugin]
+        undeclared = [f.rule_id for f in result if f.rule_id not in declared]
+        if undeclared:
+            findings.append(
+                _error_finding(
+                    call.plugin,
+                    hook,
+                    subject,
+                    RULE_CHECK_GARBAGE,
+                    f"{call.plugin}: {hook} returned findings with rule id(s) {', '.join(sorted(set(undeclared)))} "
+                    "that hrdd_plugin_info() does not declare",
+                )
+            )
+            checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
+            return
         worst = "pass"
         for finding in result:
             enforced = self._enforce(finding, plugin, subject)
             findings.append(enforced)
-            if OUTCOME_RANK[enforced.outcome] > OUTCOME_RANK[worst]:
-                worst = enforced.outcome.value
+            if OUTCOME_RANK[enforced.decisive_outcome] > OUTCOME_RANK[worst]:
+                worst = enforced.decisive_outcome.value
         checks.append(CheckRecord(call.plugin, hook, subject, worst, len(result)))
 
     def _enforce(self, finding: Finding, plugin: LoadedPlugin, subject: str | None) -> Finding:
@@ -395,14 +447,31 @@ class Engine:
         document = documents.read_document(path, TransactionError)
         return self.assess(document, source=str(path))
 
+    def report_contributions(self, assessment: Assessment) -> dict[str, Any]:
+        """Each enabled plugin's contribution to aggregate reports for one assessment, keyed by
+        plugin name. A plugin that raises or returns something other than a mapping is
+        reported under ``"errors"`` (an aggregate report must say what it is missing)."""
+        contributions: dict[str, Any] = {}
+        errors: list[str] = []
+        for call in self._contribution_calls:
+            try:
+                answer = call.function(*[{"assessment": assessment}[name] for name in call.argnames])
+            except Exception as exc:
+                errors.append(f"{call.plugin}: hrdd_report_contribution raised {type(exc).__name__}: {exc}")
+                continue
+            if answer is None:
+                continue
+            if not isinstance(answer, Mapping):
+                errors.append(f"{call.plugin}: hrdd_report_contribution returned {_describe(answer)}")
+                continue
+            contributions[call.plugin] = dict(answer)
+        if errors:
+            contributions["errors"] = errors
+        return contributions
+
     @property
     def formats(self) -> tuple[str, ...]:
         """Every format name some registered renderer answers for."""
-        if self._formats is None:
-            names: set[str] = set()
-            for answer in self.plugins.pm.hook.hrdd_render_formats():
-                names.update(answer or ())
-            self._formats = tuple(sorted(names))
         return self._formats
 
     def render(self, assessment: Assessment, format: str = "json") -> str:

@@ -48,7 +48,9 @@ def hrdd_plugin_info() -> PluginInfo:
         rules it may report (id, title, clauses), and the cerberus schema of its
         ``[plugins.<name>.config]`` table (an empty schema accepts an empty table only).
         Name and version are filled in by the core from the distribution's metadata.
-        Every enabled check plugin must implement this hook.
+        Every enabled plugin must implement this hook, and every finding a plugin returns
+        must carry one of the rule ids it declares here (anything else is an ``error``
+        finding, HRDD-CORE-002).
 
     .. versionadded:: 0.1
     """

@@ -396,6 +396,9 @@ def _severity(value: Severity | str) -> Severity:
     return value if type(value) is Severity else Severity(value)
 
 
+RULE_ID_PATTERN = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+"  # e.g. HRDD-CAP-004, ACME-RESELLER-1
+
+
 @attrs.frozen
 class Evidence:
     """A fact that triggered a finding: a path into the transaction and the value found there."""
@@ -420,7 +423,7 @@ class Finding:
     ``enforcement`` and ``effective_outcome`` (and, once waivers exist, ``waiver``).
     """
 
-    rule_id: str
+    rule_id: str = attrs.field(validator=attrs.validators.matches_re(RULE_ID_PATTERN))
     outcome: Outcome = attrs.field(converter=_outcome)
     severity: Severity = attrs.field(converter=_severity)
     message: str

@@ -26,6 +26,18 @@ from hrdd.policy import PluginSettings, Policy
 
 ENTRY_POINT_GROUP = "hrdd"
 BUILTIN_PLUGINS = ("hrdd.renderers",)
+# Hooks the core calls one implementation at a time (failure isolation), never through pluggy.
+DIRECTLY_CALLED_HOOKS = frozenset(
+    {
+        "hrdd_plugin_info",
+        "hrdd_configure",
+        "hrdd_item_profile",
+        "hrdd_check_item",
+        "hrdd_check_end_user",
+        "hrdd_check_contract",
+        "hrdd_report_contribution",
+    }
+)
 _SKIPPED_RECORD_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 
 
@@ -137,6 +149,10 @@ class LoadedPlugin:
     def enforcement(self) -> Enforcement:
         return self.settings.enforcement
 
+    @property
+    def rule_ids(self) -> frozenset[str]:
+        return frozenset(rule.id for rule in self.info.rules)
+
     def ref(self) -> PluginRef:
         return PluginRef(self.name, self.version, self.sha256, self.source)
 
@@ -230,10 +246,51 @@ def _resolve_paths(
 
 
 def _only_implementation(pm: pluggy.PluginManager, hook: str, plugin: object) -> Callable[..., Any] | None:
+    """The plugin's implementation of ``hook`` as a function of keyword arguments (an
+    implementation may accept any subset of the hook's arguments, in any order)."""
     for impl in getattr(pm.hook, hook).get_hookimpls():
         if impl.plugin is plugin:
-            return impl.function  # type: ignore[no-any-return]
+            function, argnames = impl.function, tuple(impl.argnames)
+            return lambda **kwargs: function(*[kwargs[name] for name in argnames])
     return None
+
+
+def _check_implementations(pm: pluggy.PluginManager, name: str, plugin: object, where: str) -> None:
+    """What pluggy accepts but hrdd cannot honour: defaults (pluggy never passes them, so the
+    default would silently stand in for the real argument) and wrappers on hooks the engine
+    calls one implementation at a time."""
+    import inspect
+
+    problems = []
+    for hook_caller in pm.get_hookcallers(plugin) or ():
+        for impl in hook_caller.get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            defaults = [
+                p.name
+                for p in inspect.signature(impl.function).parameters.values()
+                if p.default is not inspect.Parameter.empty
+            ]
+            if defaults:
+                problems.append(
+                    Problem(
+                        where,
+                        f"$.plugins['{name}']",
+                        f"{hook_caller.name} in plugin {name} gives argument(s) {', '.join(defaults)} a "
+                        "default value; hook implementations must not (the default would never be replaced)",
+                    )
+                )
+            if (impl.hookwrapper or impl.wrapper) and hook_caller.name in DIRECTLY_CALLED_HOOKS:
+                problems.append(
+                    Problem(
+                        where,
+                        f"$.plugins['{name}']",
+                        f"{hook_caller.name} in plugin {name} is a wrapper; check hooks take plain "
+                        "implementations that return findings",
+                    )
+                )
+    if problems:
+        raise PluginLoadError(problems)
 
 
 class PluginSet:
@@ -325,6 +382,7 @@ def _register(
             raise PluginLoadError.single(
                 where, table, f"plugin {settings.name} cannot be registered: {exc}"
             ) from None
+        _check_implementations(pm, settings.name, part, where)
     return settings, to_register[0], version, sha256, source
 
 
@@ -384,7 +442,7 @@ def _describe_and_configure(
     configure = _only_implementation(pm, "hrdd_configure", plugin)
     if configure is not None:
         try:
-            answer = configure(config, settings.policy_dir)
+            answer = configure(config=config, policy_dir=settings.policy_dir)
         except PolicyError:
             raise
         except Exception as exc:

@@ -63,7 +63,7 @@ def render_text(assessment: Assessment) -> str:
     ]
     if assessment.errors:
         lines += ["", "Checks that could not run (the decision cannot be better than escalate):"]
-        lines += [f"  - {f.plugin}: {f.message}" for f in assessment.errors]
+        lines += [f"  - {f.message}" for f in assessment.errors]
     if assessment.required_safeguards:
         lines += ["", "What to do before this deal goes ahead:"]
         for safeguard in assessment.required_safeguards:

@@ -10,9 +10,15 @@ from typing import Any
 
 import attrs
 
-from hrdd import DataSet, PolicyError, read_data_file
-from hrdd.errors import Problem
-from hrdd.model import CAPABILITIES, DESIGN_SAFEGUARDS, ITEM_CATEGORIES
+from hrdd import (
+    CAPABILITIES,
+    DESIGN_SAFEGUARDS,
+    ITEM_CATEGORIES,
+    DataSet,
+    PolicyError,
+    Problem,
+    read_data_file,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INTENT_KINDS = ("safeguard_removal", "covert_or_mass", "targets_rights")

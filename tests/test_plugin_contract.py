@@ -1,0 +1,223 @@
+"""What the core demands of a plugin, and what a plugin author sees when a plugin breaks it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import hrdd
+
+POLICY = """
+[policy]
+name = "contract"
+version = "1"
+
+[plugins.ext]
+path = "ext.py"
+"""
+
+HEADER = """
+from hrdd import Finding, PluginInfo, RuleInfo, hookimpl
+
+RULES = (RuleInfo("EXT-001", "an example rule", ("draft-2019:consideration-5",)),)
+
+@hookimpl
+def hrdd_plugin_info():
+    return PluginInfo(clauses=("draft-2019:consideration-5",), rules=RULES)
+"""
+
+
+def finding(rule_id: str = "EXT-001", outcome: str = "escalate") -> str:
+    return f'Finding(rule_id="{rule_id}", outcome="{outcome}", severity="high", message="m")'
+
+
+def engine_with(write_policy: Any, body: str, policy: str = POLICY) -> hrdd.Engine:
+    return hrdd.Engine.from_policy(write_policy(policy, {"ext.py": HEADER + body}))
+
+
+def rule_ids(assessment: hrdd.Assessment) -> set[str]:
+    return {f.rule_id for f in assessment.findings}
+
+
+def test_a_hook_argument_with_a_default_is_refused_at_load(write_policy: Any) -> None:
+    body = f"""
+@hookimpl
+def hrdd_check_end_user(transaction, context=None):
+    return [{finding()}]
+"""
+    with pytest.raises(hrdd.PolicyError) as raised:
+        engine_with(write_policy, body)
+    message = str(raised.value)
+    assert "hrdd_check_end_user" in message and "context" in message and "default" in message
+
+
+def test_a_wrapper_on_a_check_hook_is_refused_at_load(write_policy: Any) -> None:
+    body = """
+@hookimpl(wrapper=True)
+def hrdd_check_end_user(transaction, context):
+    return (yield)
+"""
+    with pytest.raises(hrdd.PolicyError, match="wrapper"):
+        engine_with(write_policy, body)
+
+
+def test_a_finding_with_an_undeclared_rule_id_is_an_error_not_a_finding(
+    write_policy: Any, minimal_transaction: Any
+) -> None:
+    body = f"""
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return [{finding("EXT-999")}]
+"""
+    assessment = engine_with(write_policy, body).assess(minimal_transaction())
+    # the only check failed, so nothing was examined either
+    assert rule_ids(assessment) == {"HRDD-CORE-002", "HRDD-CORE-003"}
+    [error] = [f for f in assessment.findings if f.rule_id == "HRDD-CORE-002"]
+    assert "EXT-999" in error.message and error.plugin == "ext"
+    assert assessment.decision == "escalate"
+
+
+def test_a_malformed_rule_id_fails_the_check_closed(write_policy: Any, minimal_transaction: Any) -> None:
+    body = f"""
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return [{finding("lower-case")}]
+"""
+    assessment = engine_with(write_policy, body).assess(minimal_transaction())
+    assert rule_ids(assessment) == {"HRDD-CORE-001", "HRDD-CORE-003"}
+    assert assessment.decision == "escalate"
+
+
+def test_nothing_examined_when_every_check_says_not_applicable(
+    write_policy: Any, minimal_transaction: Any
+) -> None:
+    body = """
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return None
+
+@hookimpl
+def hrdd_check_contract(transaction, context):
+    return None
+"""
+    assessment = engine_with(write_policy, body).assess(minimal_transaction())
+    assert "HRDD-CORE-003" in rule_ids(assessment)
+    assert assessment.decision != "proceed"
+    assert {c.outcome for c in assessment.checks} == {"not_applicable"}
+
+
+def test_an_advisory_check_is_listed_with_its_effective_outcome(
+    write_policy: Any, minimal_transaction: Any
+) -> None:
+    body = f"""
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return [{finding()}]
+"""
+    policy = POLICY + 'enforcement = "advisory"\n'
+    assessment = engine_with(write_policy, body, policy).assess(minimal_transaction())
+    assert assessment.decision == "proceed"
+    [check] = [c for c in assessment.checks if c.plugin == "ext"]
+    assert check.outcome == "info"
+    # reported, scored as no more than a low-severity finding
+    assert assessment.findings[0].outcome == "escalate"
+    assert assessment.risk.score <= 15 and assessment.risk.level == "low"
+
+
+def test_configure_may_take_only_the_arguments_it_needs(write_policy: Any, minimal_transaction: Any) -> None:
+    body = f"""
+from hrdd import PluginSetup
+
+@hookimpl
+def hrdd_configure(policy_dir):
+    return PluginSetup(state=str(policy_dir))
+
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    assert context.state == str(context.policy_dir)
+    return [{finding(outcome="info")}]
+"""
+    assessment = engine_with(write_policy, body).assess(minimal_transaction())
+    assert rule_ids(assessment) == {"EXT-001"}
+
+
+def test_report_contributions_are_collected_per_plugin_and_failures_named(
+    write_policy: Any, minimal_transaction: Any
+) -> None:
+    body = """
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return []
+
+@hookimpl
+def hrdd_report_contribution(assessment):
+    if assessment.transaction_id == "boom":
+        raise RuntimeError("cannot summarise")
+    return {"decision": assessment.decision.value}
+"""
+    engine = engine_with(write_policy, body)
+    contributions = engine.report_contributions(engine.assess(minimal_transaction()))
+    assert contributions == {"ext": {"decision": "proceed"}}
+    failed = engine.report_contributions(engine.assess(minimal_transaction(id="boom")))
+    assert "ext" not in failed
+    assert failed["errors"] == ["ext: hrdd_report_contribution raised RuntimeError: cannot summarise"]
+
+
+def test_two_renderers_for_one_format_are_refused(write_policy: Any) -> None:
+    body = """
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return []
+
+@hookimpl
+def hrdd_render_formats():
+    return ["text", "csv"]
+
+@hookimpl
+def hrdd_render(assessment, format):
+    return "x" if format in ("text", "csv") else None
+"""
+    with pytest.raises(hrdd.PolicyError) as raised:
+        engine_with(write_policy, body)
+    [problem] = raised.value.problems
+    assert "'text'" in problem.message and "ext" in problem.message and "hrdd.renderers" in problem.message
+
+
+def test_a_company_renderer_adds_its_format(write_policy: Any, minimal_transaction: Any) -> None:
+    body = """
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return []
+
+@hookimpl
+def hrdd_render_formats():
+    return ["csv"]
+
+@hookimpl
+def hrdd_render(assessment, format):
+    if format == "csv":
+        return f"{assessment.transaction_id},{assessment.decision.value}\\n"
+    return None
+"""
+    engine = engine_with(write_policy, body)
+    assert engine.formats == ("csv", "json", "text")
+    assessment = engine.assess(minimal_transaction())
+    assert engine.render(assessment, "csv") == f"{assessment.transaction_id},proceed\n"
+
+
+def test_plugins_command_lists_only_marked_hooks(capsys: pytest.CaptureFixture[str]) -> None:
+    from hrdd.cli import main
+
+    assert main(["plugins", "--json"]) == 0
+    import json
+
+    listing = json.loads(capsys.readouterr().out)
+    [row] = [r for r in listing["plugins"] if r["name"] == "hrdd-item-capability"]
+    assert row["hooks"] == [
+        "hrdd_check_end_user",
+        "hrdd_check_item",
+        "hrdd_configure",
+        "hrdd_item_profile",
+        "hrdd_plugin_info",
+    ]
