@@ -221,3 +221,91 @@ def test_plugins_command_lists_only_marked_hooks(capsys: pytest.CaptureFixture[s
         "hrdd_item_profile",
         "hrdd_plugin_info",
     ]
+
+
+FACTS_POLICY = """
+[policy]
+name = "facts"
+version = "1"
+
+[plugins.publisher]
+path = "publisher.py"
+
+[plugins.reader]
+path = "reader.py"
+"""
+
+PUBLISHER = """
+from hrdd import PluginInfo, hookimpl
+
+@hookimpl
+def hrdd_plugin_info():
+    return PluginInfo()
+
+@hookimpl
+def hrdd_transaction_facts(transaction, context):
+    if transaction.id == "garbage":
+        return ["not", "a", "mapping"]
+    return {"destination.risk_tier": "very_high" if transaction.end_user.country == "KP" else "low"}
+"""
+
+READER = (
+    HEADER.replace("EXT-001", "READ-001")
+    + """
+@hookimpl
+def hrdd_transaction_facts(transaction, context):
+    if transaction.id == "conflict":
+        return {"destination.risk_tier": "moderate"}
+    return None
+
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    tier = context.fact("destination.risk_tier")
+    if tier in (None, "high", "very_high"):  # unknown is never favourable
+        return [Finding(rule_id="READ-001", outcome="escalate", severity="high",
+                        message=f"destination tier {tier}",
+                        evidence={"destination.risk_tier": tier, "source": context.fact_source("destination.risk_tier")})]
+    return []
+"""
+)
+
+
+def facts_engine(write_policy: Any) -> hrdd.Engine:
+    return hrdd.Engine.from_policy(
+        write_policy(FACTS_POLICY, {"publisher.py": PUBLISHER, "reader.py": READER})
+    )
+
+
+def test_a_fact_one_plugin_publishes_is_weighed_by_another(
+    write_policy: Any, minimal_transaction: Any
+) -> None:
+    engine = facts_engine(write_policy)
+    clear = engine.assess(minimal_transaction())
+    assert clear.decision == "proceed"
+    document = minimal_transaction()
+    document["end_user"]["country"] = "KP"
+    flagged = engine.assess(document)
+    assert flagged.decision == "escalate"
+    [finding] = flagged.findings
+    assert finding.rule_id == "READ-001"
+    assert {e.path: e.value for e in finding.evidence} == {
+        "destination.risk_tier": "very_high",
+        "source": "publisher",
+    }
+
+
+def test_conflicting_facts_fail_closed(write_policy: Any, minimal_transaction: Any) -> None:
+    assessment = facts_engine(write_policy).assess(minimal_transaction(id="conflict"))
+    assert "HRDD-CORE-004" in rule_ids(assessment)
+    [error] = [f for f in assessment.findings if f.rule_id == "HRDD-CORE-004"]
+    assert "destination.risk_tier" in error.message and "publisher" in error.message
+    assert assessment.decision == "escalate"
+
+
+def test_facts_that_are_not_a_mapping_are_an_error_and_read_as_unknown(
+    write_policy: Any, minimal_transaction: Any
+) -> None:
+    assessment = facts_engine(write_policy).assess(minimal_transaction(id="garbage"))
+    assert rule_ids(assessment) == {"HRDD-CORE-002", "READ-001"}
+    [read] = [f for f in assessment.findings if f.rule_id == "READ-001"]
+    assert read.message == "destination tier None"

@@ -108,6 +108,20 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    import json
+
+    from hrdd.coverage import coverage_map, render_coverage
+    from hrdd.engine import Engine
+
+    coverage = coverage_map(Engine.from_policy(args.policy))
+    if args.json:
+        sys.stdout.write(json.dumps(coverage.to_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_coverage(coverage))
+    return EXIT_THRESHOLD if args.fail_uncovered and coverage.uncovered else EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from hrdd import documents
 
@@ -141,6 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list installed plugins with their versions and hooks")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.set_defaults(handler=cmd_plugins)
+
+    coverage = commands.add_parser(
+        "coverage", help="which plugins and rules cover each clause of the guidance under a policy"
+    )
+    coverage.add_argument("--policy", "-p", help="policy file or built-in policy name (default: baseline)")
+    coverage.add_argument("--json", action="store_true", help="machine-readable output")
+    coverage.add_argument(
+        "--fail-uncovered", action="store_true", help="exit 1 when any clause is not covered"
+    )
+    coverage.set_defaults(handler=cmd_coverage)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
     schema.add_argument("name", choices=("transaction", "policy", "report"), help="which document's schema")

@@ -8,14 +8,20 @@ from typing import Any
 
 from hrdd.model import CapabilityProfile, Item
 
+UNKNOWN: Any = None
+
 
 class SharedFacts:
-    """Facts derived during one assessment that every plugin may read (capability profiles)."""
+    """Facts derived during one assessment that every plugin may read: the items' capability
+    profiles, and the transaction facts plugins publish (``hrdd_transaction_facts``) with the
+    plugin that published each."""
 
-    __slots__ = ("profiles",)
+    __slots__ = ("profiles", "sources", "values")
 
     def __init__(self) -> None:
         self.profiles: dict[str, CapabilityProfile] = {}
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
 
 
 class CheckContext:
@@ -54,3 +60,17 @@ class CheckContext:
     @property
     def profiles(self) -> Mapping[str, CapabilityProfile]:
         return self._facts.profiles
+
+    def fact(self, name: str, default: Any = UNKNOWN) -> Any:
+        """A transaction fact another plugin published, or ``default`` (None: unknown) when no
+        enabled plugin published it. Unknown is never favourable: a reader that needs the
+        fact decides as if the worst were true, or reports the missing input."""
+        return self._facts.values.get(name, default)
+
+    def fact_source(self, name: str) -> str | None:
+        """The plugin that published a fact (for evidence), or None."""
+        return self._facts.sources.get(name)
+
+    @property
+    def facts(self) -> Mapping[str, Any]:
+        return self._facts.values

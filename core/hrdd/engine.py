@@ -41,6 +41,7 @@ from hrdd.policy import Policy
 RULE_CHECK_RAISED = "HRDD-CORE-001"
 RULE_CHECK_GARBAGE = "HRDD-CORE-002"
 RULE_NOTHING_CHECKED = "HRDD-CORE-003"
+RULE_CONFLICTING_FACTS = "HRDD-CORE-004"
 
 _ERROR, _INFO = Outcome.ERROR, Outcome.INFO
 _HARD, _ADVISORY = Enforcement.HARD, Enforcement.ADVISORY
@@ -126,7 +127,10 @@ class Engine:
         self.policy = policy
         self.plugins = plugins
         self._error_rank = OUTCOME_RANK[policy.on_error]
-        self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
+        self._calls = {
+            hook: self._calls_for(hook)
+            for hook in ("hrdd_item_profile", "hrdd_transaction_facts", *CHECK_HOOKS)
+        }
         self._plugin_by_name: dict[str, LoadedPlugin] = dict(plugins.by_name)
         self._rule_ids = {name: plugin.rule_ids for name, plugin in self._plugin_by_name.items()}
         self._provenance_parts = (
@@ -230,6 +234,8 @@ class Engine:
             arguments = {"item": item, "transaction": transaction}
             for call in self._calls["hrdd_item_profile"]:
                 self._profile(call, arguments, contexts[call.plugin], item.id, facts, findings, checks)
+        for call in self._calls["hrdd_transaction_facts"]:
+            self._publish(call, {"transaction": transaction}, contexts[call.plugin], facts, findings, checks)
         for item in transaction.items:
             arguments = {"item": item, "transaction": transaction}
             for call in self._calls["hrdd_check_item"]:
@@ -257,6 +263,42 @@ class Engine:
     def _invoke(self, call: _Call, arguments: dict[str, Any], context: CheckContext) -> Any:
         arguments["context"] = context
         return call.function(*[arguments[name] for name in call.argnames])
+
+    def _publish(
+        self,
+        call: _Call,
+        arguments: dict[str, Any],
+        context: CheckContext,
+        facts: SharedFacts,
+        findings: list[Finding],
+        checks: list[CheckRecord],
+    ) -> None:
+        hook = "hrdd_transaction_facts"
+        try:
+            published = self._invoke(call, arguments, context)
+        except Exception as exc:
+            message = f"{call.plugin}: {hook} raised {type(exc).__name__}: {exc}"
+            findings.append(_error_finding(call.plugin, hook, None, RULE_CHECK_RAISED, message))
+            checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
+            return
+        if published is None:
+            return
+        if not isinstance(published, Mapping) or not all(isinstance(k, str) for k in published):
+            message = f"{call.plugin}: {hook} returned {_describe(published)}, expected a mapping of fact names or None"
+            findings.append(_error_finding(call.plugin, hook, None, RULE_CHECK_GARBAGE, message))
+            checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
+            return
+        for name, value in published.items():
+            source = facts.sources.get(name)
+            if source is not None and facts.values[name] != value:
+                message = (
+                    f"{call.plugin} and {source} publish different values for fact {name!r} "
+                    f"({value!r} and {facts.values[name]!r}); checks that weigh it cannot be trusted"
+                )
+                findings.append(_error_finding(call.plugin, hook, None, RULE_CONFLICTING_FACTS, message))
+                continue
+            facts.values[name] = value
+            facts.sources.setdefault(name, call.plugin)
 
     def _profile(
         self,

@@ -124,6 +124,29 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
 
 
 @hookspec
+def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> Mapping[str, Any] | None:
+    """Derive facts about the transaction that other plugins' checks weigh (the destination's
+    risk tier, its ICCPR status, whether the end user has a credible misuse record...);
+    called once per transaction, after every item profile and before any check hook.
+
+    Every implementation's facts are merged into one read-only mapping that checks read with
+    ``context.fact(name)``. Names are dotted and start with their subject
+    (``destination.risk_tier``, ``end_user.credible_misuse``); ``docs/hooks.md`` lists the
+    names the shipped plugins publish. Two plugins giving one name different values is an
+    ``error`` finding (HRDD-CORE-004). A fact nobody published is *unknown*: readers must not
+    treat it as favourable.
+
+    :param transaction: the transaction, read-only.
+    :param context: this plugin's view of the assessment; item profiles are ready, other
+        plugins' facts are not.
+    :returns: ``None`` or an empty mapping when the plugin publishes nothing for this
+        transaction; otherwise JSON-ready values by fact name.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding] | None:
     """Check the end user, every other end user, every party and related party, and the
     destination country (record, laws, lists, red flags); called once per transaction,

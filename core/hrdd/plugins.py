@@ -32,6 +32,7 @@ DIRECTLY_CALLED_HOOKS = frozenset(
         "hrdd_plugin_info",
         "hrdd_configure",
         "hrdd_item_profile",
+        "hrdd_transaction_facts",
         "hrdd_check_item",
         "hrdd_check_end_user",
         "hrdd_check_contract",
