@@ -117,6 +117,6 @@ def render_coverage(coverage: CoverageMap) -> str:
     lines += ["", f"{covered} of {len(coverage.clauses)} clauses covered."]
     if coverage.uncovered:
         lines.append("Uncovered: " + ", ".join(c.id for c in coverage.uncovered))
-    for by, clause in coverage.unknown_citations:
-        lines.append(f"warning: {by} cites {clause!r}, which the guidance catalogue does not define")
+    for by, cited in coverage.unknown_citations:
+        lines.append(f"warning: {by} cites {cited!r}, which the guidance catalogue does not define")
     return "\n".join(lines) + "\n"
