@@ -240,17 +240,21 @@ from hrdd import PluginInfo, hookimpl
 
 @hookimpl
 def hrdd_plugin_info():
-    return PluginInfo()
+    return PluginInfo(publishes=("destination.risk_tier",))
 
 @hookimpl
 def hrdd_transaction_facts(transaction, context):
+    if transaction.id == "undeclared":
+        return {"destination.secret": 1}
     if transaction.id == "garbage":
         return ["not", "a", "mapping"]
     return {"destination.risk_tier": "very_high" if transaction.end_user.country == "KP" else "low"}
 """
 
 READER = (
-    HEADER.replace("EXT-001", "READ-001")
+    HEADER.replace("EXT-001", "READ-001").replace(
+        "PluginInfo(clauses", 'PluginInfo(publishes=("destination.risk_tier",), clauses'
+    )
     + """
 @hookimpl
 def hrdd_transaction_facts(transaction, context):
@@ -309,3 +313,53 @@ def test_facts_that_are_not_a_mapping_are_an_error_and_read_as_unknown(
     assert rule_ids(assessment) == {"HRDD-CORE-002", "READ-001"}
     [read] = [f for f in assessment.findings if f.rule_id == "READ-001"]
     assert read.message == "destination tier None"
+
+
+def test_a_fact_not_declared_in_publishes_is_an_error(write_policy: Any, minimal_transaction: Any) -> None:
+    assessment = facts_engine(write_policy).assess(minimal_transaction(id="undeclared"))
+    [error] = [f for f in assessment.findings if f.rule_id == "HRDD-CORE-002"]
+    assert "destination.secret" in error.message and error.plugin == "publisher"
+
+
+CHAIN = """
+from hrdd import PluginInfo, hookimpl
+
+@hookimpl
+def hrdd_plugin_info():
+    return PluginInfo(publishes=({publishes!r},), reads=({reads!r},))
+
+@hookimpl
+def hrdd_transaction_facts(transaction, context):
+    return {{{publishes!r}: (context.fact({reads!r}) or 0) + 1}}
+"""
+
+
+def chain_policy(names: list[str]) -> str:
+    return '[policy]\nname = "chain"\nversion = "1"\n' + "".join(
+        f'[plugins.{name}]\npath = "{name}.py"\n' for name in names
+    )
+
+
+def test_facts_hooks_run_after_the_plugins_whose_facts_they_read(write_policy: Any) -> None:
+    # a-last reads what m-middle publishes, which reads what z-first publishes: the order of
+    # names is the reverse of the order of dependencies
+    modules = {
+        "z-first.py": CHAIN.format(publishes="first", reads="nothing"),
+        "m-middle.py": CHAIN.format(publishes="middle", reads="first"),
+        "a-last.py": CHAIN.format(publishes="last", reads="middle"),
+    }
+    engine = hrdd.Engine.from_policy(write_policy(chain_policy(["a-last", "m-middle", "z-first"]), modules))
+    assert [call.plugin for call in engine._calls["hrdd_transaction_facts"]] == [
+        "z-first",
+        "m-middle",
+        "a-last",
+    ]
+
+
+def test_facts_that_depend_on_each_other_in_a_cycle_are_refused(write_policy: Any) -> None:
+    modules = {
+        "one.py": CHAIN.format(publishes="a", reads="b"),
+        "two.py": CHAIN.format(publishes="b", reads="a"),
+    }
+    with pytest.raises(hrdd.PolicyError, match="cycle: one, two"):
+        hrdd.Engine.from_policy(write_policy(chain_policy(["one", "two"]), modules))

@@ -127,12 +127,10 @@ class Engine:
         self.policy = policy
         self.plugins = plugins
         self._error_rank = OUTCOME_RANK[policy.on_error]
-        self._calls = {
-            hook: self._calls_for(hook)
-            for hook in ("hrdd_item_profile", "hrdd_transaction_facts", *CHECK_HOOKS)
-        }
         self._plugin_by_name: dict[str, LoadedPlugin] = dict(plugins.by_name)
         self._rule_ids = {name: plugin.rule_ids for name, plugin in self._plugin_by_name.items()}
+        self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
+        self._calls["hrdd_transaction_facts"] = self._facts_in_dependency_order()
         self._provenance_parts = (
             core_version(),
             policy.ref(),
@@ -154,6 +152,40 @@ class Engine:
         loaded = policy if isinstance(policy, Policy) else Policy.load(policy)
         _check_core_requirement(loaded)
         return cls(loaded, PluginSet.for_policy(loaded))
+
+    def _facts_in_dependency_order(self) -> tuple[_Call, ...]:
+        """Facts hooks ordered so each plugin runs after the plugins whose facts it reads
+        (ties by name, for determinism); a cycle is a policy error."""
+        calls = {call.plugin: call for call in self._calls_for("hrdd_transaction_facts")}
+        publisher: dict[str, str] = {}
+        for plugin in self.plugins.plugins:
+            for fact in plugin.info.publishes:
+                publisher.setdefault(fact, plugin.name)
+        needs = {
+            name: {
+                publisher[f]
+                for f in self._plugin_by_name[name].info.reads
+                if publisher.get(f) not in (None, name)
+            }
+            & calls.keys()
+            for name in calls
+        }
+        ordered: list[_Call] = []
+        while needs:
+            ready = sorted(name for name, waiting in needs.items() if not waiting)
+            if not ready:
+                cycle = ", ".join(sorted(needs))
+                raise PolicyError.single(
+                    self.policy.source,
+                    "$.plugins",
+                    f"transaction facts depend on each other in a cycle: {cycle}",
+                )
+            for name in ready:
+                ordered.append(calls[name])
+                del needs[name]
+            for waiting in needs.values():
+                waiting.difference_update(ready)
+        return tuple(ordered)
 
     def _check_renderers(self) -> None:
         """Each format has one renderer: two plugins answering for one format would make the
@@ -285,6 +317,16 @@ class Engine:
             return
         if not isinstance(published, Mapping) or not all(isinstance(k, str) for k in published):
             message = f"{call.plugin}: {hook} returned {_describe(published)}, expected a mapping of fact names or None"
+            findings.append(_error_finding(call.plugin, hook, None, RULE_CHECK_GARBAGE, message))
+            checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
+            return
+        declared = self._plugin_by_name[call.plugin].info.publishes
+        undeclared = sorted(name for name in published if name not in declared)
+        if undeclared:
+            message = (
+                f"{call.plugin}: {hook} published fact(s) {', '.join(undeclared)} that "
+                "hrdd_plugin_info() does not declare in `publishes`"
+            )
             findings.append(_error_finding(call.plugin, hook, None, RULE_CHECK_GARBAGE, message))
             checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
             return

@@ -552,7 +552,9 @@ class PluginSetup:
 
 @attrs.frozen
 class PluginInfo:
-    """What a plugin says about itself through ``hrdd_plugin_info``.
+    """What a plugin says about itself through ``hrdd_plugin_info``: the clauses it covers,
+    the rules it may report, its config schema, and the transaction facts it publishes and
+    reads.
 
     ``name`` and ``version`` are filled by the plugin manager from the distribution's metadata
     (a plugin never keeps its own version string).
@@ -562,6 +564,10 @@ class PluginInfo:
     rules: tuple[RuleInfo, ...] = attrs.field(default=(), converter=tuple)
     config_schema: Mapping[str, Any] = attrs.field(factory=dict)
     description: str = ""
+    # Transaction facts (hrdd_transaction_facts) the plugin publishes, and those its own facts
+    # hook reads: the engine runs publishers before their readers.
+    publishes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    reads: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     name: str = ""
     version: str = ""
 
