@@ -708,8 +708,8 @@ def test_a_plugin_can_add_a_report_format(write_policy, example_transaction):
 def test_a_report_contribution_hook_is_accepted_and_answers(write_policy, example_transaction):
     engine = hrdd.Engine.from_policy(extension_policy(write_policy, MARKDOWN_RENDERER))
     assessment = engine.assess(example_transaction("thermal-cameras-private-port"))
-    contributions = engine.plugins.pm.hook.hrdd_report_contribution(assessment=assessment)
-    assert contributions == [{"decision": "proceed"}]
+    assert assessment.contributions == {"acme": {"decision": "proceed"}}
+    assert assessment.to_dict()["contributions"] == {"acme": {"decision": "proceed"}}
 
 
 def test_the_baseline_renders_json_and_text_only(engine):

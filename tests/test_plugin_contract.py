@@ -151,17 +151,21 @@ def hrdd_check_end_user(transaction, context):
     return []
 
 @hookimpl
-def hrdd_report_contribution(assessment):
+def hrdd_report_contribution(assessment, transaction):
     if assessment.transaction_id == "boom":
         raise RuntimeError("cannot summarise")
-    return {"decision": assessment.decision.value}
+    return {"decision": assessment.decision.value, "country": transaction.end_user.country}
 """
     engine = engine_with(write_policy, body)
-    contributions = engine.report_contributions(engine.assess(minimal_transaction()))
-    assert contributions == {"ext": {"decision": "proceed"}}
-    failed = engine.report_contributions(engine.assess(minimal_transaction(id="boom")))
-    assert "ext" not in failed
-    assert failed["errors"] == ["ext: hrdd_report_contribution raised RuntimeError: cannot summarise"]
+    assessment = engine.assess(minimal_transaction())
+    country = assessment.to_dict()["contributions"]["ext"]["country"]
+    assert engine.report_contributions(assessment) == {"ext": {"decision": "proceed", "country": country}}
+    # stored in the report, so an aggregate report can be built from stored reports alone
+    assert assessment.to_dict()["contributions"] == {"ext": {"decision": "proceed", "country": country}}
+    failed = engine.assess(minimal_transaction(id="boom"))
+    assert "ext" not in failed.contributions
+    assert failed.contributions["errors"] == ["ext: hrdd_report_contribution raised RuntimeError: cannot summarise"]
+    assert failed.decision == "proceed"  # a failed contribution is named, it does not change the decision
 
 
 def test_two_renderers_for_one_format_are_refused(write_policy: Any) -> None:

@@ -507,7 +507,7 @@ class Engine:
             input_sha256=input_sha256,
             assessed_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         )
-        return Assessment(
+        assessment = Assessment(
             transaction_id=transaction.id,
             decision=decision,
             reason=reason,
@@ -517,6 +517,9 @@ class Engine:
             required_safeguards=tuple(RequiredSafeguard(s, tuple(r)) for s, r in safeguards.items()),
             provenance=provenance,
         )
+        if self._contribution_calls:
+            assessment = attrs.evolve(assessment, contributions=self._contributions(assessment, transaction))
+        return assessment
 
     # ----------------------------------------------------------------------------------
     # Reading and rendering
@@ -531,15 +534,18 @@ class Engine:
         document = documents.read_document(path, TransactionError)
         return self.assess(document, source=str(path))
 
-    def report_contributions(self, assessment: Assessment) -> dict[str, Any]:
+    def report_contributions(self, assessment: Assessment) -> Mapping[str, Any]:
         """Each enabled plugin's contribution to aggregate reports for one assessment, keyed by
-        plugin name. A plugin that raises or returns something other than a mapping is
-        reported under ``"errors"`` (an aggregate report must say what it is missing)."""
+        plugin name (computed when the transaction was assessed)."""
+        return assessment.contributions
+
+    def _contributions(self, assessment: Assessment, transaction: Transaction) -> dict[str, Any]:
         contributions: dict[str, Any] = {}
         errors: list[str] = []
+        arguments = {"assessment": assessment, "transaction": transaction}
         for call in self._contribution_calls:
             try:
-                answer = call.function(*[{"assessment": assessment}[name] for name in call.argnames])
+                answer = call.function(*[arguments[name] for name in call.argnames])
             except Exception as exc:
                 errors.append(f"{call.plugin}: hrdd_report_contribution raised {type(exc).__name__}: {exc}")
                 continue

@@ -213,14 +213,19 @@ def hrdd_render_formats() -> Sequence[str]:
 
 
 @hookspec
-def hrdd_report_contribution(assessment: Assessment) -> Mapping[str, Any] | None:
-    """Contribute this assessment's part to an aggregate report (for example the public
-    transparency report); called once per assessment when an aggregate report is built.
+def hrdd_report_contribution(assessment: Assessment, transaction: Transaction) -> Mapping[str, Any] | None:
+    """Contribute this transaction's entry to aggregate reports (for example the public
+    transparency report); called once per assessment, after the decision is taken.
 
-    :param assessment: an assessment, already decided.
+    The answer is stored in the report under ``contributions.<plugin>``, so an aggregate
+    report can later be built from stored reports alone (the transaction is not kept).
+
+    :param assessment: the assessment, already decided.
+    :param transaction: the transaction it decided, read-only.
     :returns: ``None`` when the plugin contributes nothing for it; otherwise a JSON-ready
-        mapping, with personal data and customer names already removed. Contributions are
-        grouped under the plugin's name.
+        mapping, with personal data, customer names and free text already removed.
+        A plugin that raises or returns something other than a mapping is named under
+        ``contributions.errors``.
 
     .. versionadded:: 0.1
     """

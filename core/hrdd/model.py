@@ -677,6 +677,7 @@ class Assessment:
     required_safeguards: tuple[RequiredSafeguard, ...]
     provenance: Provenance
     waived: tuple[Finding, ...] = ()
+    contributions: Mapping[str, Any] = attrs.field(factory=dict)  # hrdd_report_contribution answers
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -703,4 +704,5 @@ class Assessment:
             "waived": [finding.to_dict() for finding in self.waived],
             "provenance": self.provenance.to_dict(),
             "errors": [{"plugin": f.plugin, "rule_id": f.rule_id, "message": f.message} for f in self.errors],
+            "contributions": dict(self.contributions),
         }
