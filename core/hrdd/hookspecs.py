@@ -61,7 +61,9 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup |
     """Prepare the plugin for one engine; called once per engine, after the plugin's config
     table has been validated and normalised with its cerberus schema (defaults applied).
 
-    Load data files here (relative paths are relative to ``policy_dir``), not per transaction.
+    Load data files here, not per transaction. Config values the plugin's schema marks as
+    paths (``"meta": {"path": True}``) arrive already resolved (absolute, against the policy
+    file that set them); resolve any other relative path against ``policy_dir``.
     Raise :class:`hrdd.PolicyError` with the file and row when a data file is missing or
     malformed: the engine is then not built and the CLI exits with code 2.
 
