@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +22,12 @@ import hrdd
 from hrdd.model import CAPABILITIES, DECISION_RANK, DESIGN_SAFEGUARDS, END_USER_TYPES, ITEM_CATEGORIES
 from hrdd_item_capability.taxonomy import default_data_path, load_taxonomy
 
+# the baseline's settings for this plugin alone (the baseline also enables the other plugins)
+CAPABILITY_ONLY = Path(__file__).with_name("capability-only.toml")
+
 PLUGIN = "hrdd-item-capability"
 RULES = {f"HRDD-CAP-{n:03d}" for n in range(1, 11)}
-ENGINE = hrdd.Engine.from_policy("baseline")  # built once: hypothesis runs many examples per test
+ENGINE = hrdd.Engine.from_policy(CAPABILITY_ONLY)  # built once: hypothesis runs many examples per test
 TIME_BOUND_S = 2.0  # generous: these scans take milliseconds; the bound only catches runaway backtracking
 
 # Words the taxonomy's phrases and negations are built from, so that random text actually

@@ -17,6 +17,9 @@ import pytest
 
 import hrdd
 
+# the baseline's settings for this plugin alone (the baseline also enables the other plugins)
+CAPABILITY_ONLY = Path(__file__).with_name("capability-only.toml")
+
 PLUGIN = "hrdd-item-capability"
 DROP = object()  # a field value meaning "leave this field out of the document"
 
@@ -157,7 +160,7 @@ STRONG_SAFEGUARDS = ["audit_logging", "tamper_evident_logs", "role_based_access"
 
 @pytest.fixture(scope="module")
 def baseline() -> hrdd.Engine:
-    return hrdd.Engine.from_policy("baseline")
+    return hrdd.Engine.from_policy(CAPABILITY_ONLY)
 
 
 def write_policy(directory: Path, **config: Any) -> Path:

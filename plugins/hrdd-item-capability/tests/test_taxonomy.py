@@ -21,6 +21,9 @@ import pytest
 import hrdd
 from hrdd_item_capability.taxonomy import default_data_path, load_taxonomy
 
+# the baseline's settings for this plugin alone (the baseline also enables the other plugins)
+CAPABILITY_ONLY = Path(__file__).with_name("capability-only.toml")
+
 PLUGIN = "hrdd-item-capability"
 README = Path(__file__).resolve().parents[1] / "README.md"
 SHIPPED = default_data_path()
@@ -181,7 +184,9 @@ def test_shipped_taxonomy_covers_every_schema_capability_and_category() -> None:
 
 def test_assessment_provenance_names_the_taxonomy_with_its_sha256() -> None:
     """An auditor can tell which taxonomy (and which exact bytes of it) graded the deal."""
-    assessment = hrdd.Engine.from_policy("baseline").assess(make_transaction(BODY_CAMERA, MUNICIPAL_POLICE))
+    assessment = hrdd.Engine.from_policy(CAPABILITY_ONLY).assess(
+        make_transaction(BODY_CAMERA, MUNICIPAL_POLICE)
+    )
     data = [d for d in assessment.provenance.data if d.name == "hrdd-item-capability-taxonomy"]
     assert len(data) == 1
     assert data[0].sha256 == hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
@@ -210,7 +215,9 @@ def test_custom_taxonomy_changes_the_outcome_and_the_provenance(tmp_path: Path) 
     taxonomy_path = write_taxonomy(tmp_path, document)
     engine = hrdd.Engine.from_policy(write_policy(tmp_path))
 
-    baseline = hrdd.Engine.from_policy("baseline").assess(make_transaction(BODY_CAMERA, MUNICIPAL_POLICE))
+    baseline = hrdd.Engine.from_policy(CAPABILITY_ONLY).assess(
+        make_transaction(BODY_CAMERA, MUNICIPAL_POLICE)
+    )
     custom = engine.assess(make_transaction(BODY_CAMERA, MUNICIPAL_POLICE))
     assert baseline.decision == "proceed"
     assert custom.decision == "escalate"
@@ -243,7 +250,7 @@ def test_a_team_can_add_a_phrase_to_its_own_taxonomy(tmp_path: Path) -> None:
         "categories": ["other"],
         "description": "Lobby kiosk that reads visitors' palm veins to let them in",
     }
-    shipped = hrdd.Engine.from_policy("baseline").assess(make_transaction(kiosk, MINISTRY))
+    shipped = hrdd.Engine.from_policy(CAPABILITY_ONLY).assess(make_transaction(kiosk, MINISTRY))
     assert "HRDD-CAP-002" not in rule_ids(shipped)
     document = shipped_document()
     document["phrases"].append(
@@ -261,7 +268,7 @@ def test_two_policies_with_different_taxonomies_do_not_share_state(tmp_path: Pat
     document["categories"]["body_worn_camera"] = ["audio_video_recording", "biometric_identification"]
     write_taxonomy(tmp_path, document)
     custom = hrdd.Engine.from_policy(write_policy(tmp_path))
-    baseline = hrdd.Engine.from_policy("baseline")
+    baseline = hrdd.Engine.from_policy(CAPABILITY_ONLY)
     transaction = make_transaction(BODY_CAMERA, MUNICIPAL_POLICE)
     assert [custom.assess(transaction).decision, baseline.assess(transaction).decision] == [
         "escalate",

@@ -1,0 +1,354 @@
+"""hrdd-contract-safeguards: the safeguards a transaction's risk requires, before and after export.
+
+Covers the Draft Guidance's consideration 6 (mitigate risks through contractual and
+procedural safeguards and strong grievance mechanisms), consideration 7 (the same after
+export) and the second characteristic of due diligence (dd-2: ongoing monitoring and
+evaluation). Publishes ``transaction.risk_level`` (dd-1, commensurate risk) for the other
+plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from hrdd import (
+    TRANSACTION_KINDS,
+    CheckContext,
+    Evidence,
+    Finding,
+    Outcome,
+    PluginInfo,
+    PluginSetup,
+    RuleInfo,
+    Severity,
+    Transaction,
+    hookimpl,
+)
+from hrdd_contract_safeguards.risk import READS, Risk, assess_risk
+from hrdd_contract_safeguards.table import SafeguardTable, default_data_path, table_for
+
+BEFORE = "draft-2019:consideration-6"
+AFTER = "draft-2019:consideration-7"
+MONITORING = "draft-2019:dd-2"
+COMMENSURATE = "draft-2019:dd-1"
+
+RULES = (
+    RuleInfo("HRDD-CON-001", "A contract clause the transaction's risk level requires is missing", (BEFORE,)),
+    RuleInfo(
+        "HRDD-CON-002",
+        "A post-export measure the transaction's risk level requires is missing",
+        (AFTER, MONITORING),
+    ),
+    RuleInfo(
+        "HRDD-CON-003",
+        "Continued supply (renewal, support, update, service) to an end user with credible misuse reports",
+        (AFTER, MONITORING),
+    ),
+    RuleInfo(
+        "HRDD-CON-004",
+        "Critical risk: contractual safeguards cannot bring it to an acceptable level alone",
+        (COMMENSURATE, BEFORE),
+    ),
+    RuleInfo(
+        "HRDD-CON-005",
+        "Every safeguard the transaction's risk level requires is in the contract",
+        (BEFORE, AFTER),
+    ),
+    RuleInfo(
+        "HRDD-CON-006",
+        "Continued supply to an end user whose misuse reports were never assessed",
+        (AFTER, MONITORING),
+    ),
+    RuleInfo(
+        "HRDD-CON-007",
+        "A fact the risk level weighs has a value outside the facts contract",
+        (COMMENSURATE,),
+    ),
+)
+
+AFTER_EXPORT_KINDS = ["renewal", "support", "update", "service"]
+CONFIG_SCHEMA: dict[str, Any] = {
+    "data": {"type": "string", "nullable": True, "default": None, "empty": False, "meta": {"path": True}},
+    "after_export_kinds": {
+        "type": "list",
+        "schema": {"type": "string", "allowed": list(TRANSACTION_KINDS)},
+        "default": AFTER_EXPORT_KINDS,
+    },
+}
+RISK_LEVEL = "transaction.risk_level"
+SEVERITY_FOR_LEVEL = {
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "critical": Severity.HIGH,
+}
+
+
+@attrs.frozen
+class State:
+    """What the checks read back as ``context.state``: the table and country names."""
+
+    table: SafeguardTable
+    country_names: Mapping[str, str]
+    after_export_kinds: frozenset[str]
+
+
+@hookimpl
+def hrdd_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        clauses=(BEFORE, AFTER, MONITORING, COMMENSURATE),
+        rules=RULES,
+        config_schema=CONFIG_SCHEMA,
+        description="Computes the transaction's commensurate risk level and checks that the contract has "
+        "the clauses and post-export measures it requires; stops continued supply to an end user with "
+        "credible misuse reports.",
+        publishes=(RISK_LEVEL,),
+        reads=READS,
+    )
+
+
+@hookimpl
+def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
+    import pycountry
+
+    path = default_data_path() if config["data"] is None else policy_dir / config["data"]
+    table = table_for(path)
+    names = {c.alpha_2: getattr(c, "common_name", c.name) for c in pycountry.countries}
+    state = State(table, names, frozenset(config["after_export_kinds"]))
+    return PluginSetup(data=(table.dataset,), state=state)
+
+
+@hookimpl
+def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> Mapping[str, Any]:
+    return {RISK_LEVEL: assess_risk(transaction, context, context.state.table).level}
+
+
+# --------------------------------------------------------------------------------------
+# The check
+# --------------------------------------------------------------------------------------
+
+
+def _who(transaction: Transaction, state: State) -> str:
+    end_user = transaction.end_user
+    country = state.country_names.get(end_user.country, end_user.country)
+    return f"{end_user.name} ({country})"
+
+
+@hookimpl
+def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list[Finding]:
+    state: State = context.state
+    table = state.table
+    # The same computation as the published fact, from the same (frozen) facts: the findings
+    # can show how the level was reached, which the fact alone cannot.
+    risk = assess_risk(transaction, context, table)
+    shared, summary = risk.evidence(), risk.summary()
+    who = _who(transaction, state)
+    findings: list[Finding] = []
+    if risk.invalid:
+        findings.append(_invalid_facts(risk, context))
+
+    requirement = table.levels[risk.level]
+    contract = transaction.contract
+    missing_clauses = [c for c in requirement.clauses if c not in contract.clauses]
+    missing_measures = [m for m in requirement.post_export if m not in contract.post_export]
+    severity = SEVERITY_FOR_LEVEL[risk.level]
+    # One finding per missing safeguard: each is its own line in the report's required
+    # safeguards (its remediation), to be ticked off on its own.
+    for rule_id, field, present, required, missing in (
+        ("HRDD-CON-001", "clauses", contract.clauses, requirement.clauses, missing_clauses),
+        ("HRDD-CON-002", "post_export", contract.post_export, requirement.post_export, missing_measures),
+    ):
+        for name in missing:
+            safeguard = table.safeguards[name]
+            message = (
+                f"The contract with {who} has no {safeguard.label} ({name}), which a {risk.level}-risk "
+                f"transaction requires ({summary})."
+                if field == "clauses"
+                else f"No {safeguard.label} ({name}) is agreed for after delivery to {who}; a "
+                f"{risk.level}-risk transaction requires it ({summary})."
+            )
+            findings.append(
+                Finding(
+                    rule_id=rule_id,
+                    outcome=Outcome.SAFEGUARDS_REQUIRED,
+                    severity=severity,
+                    message=message,
+                    evidence=(
+                        Evidence(f"contract.{field}", list(present)),
+                        Evidence("missing", name),
+                        Evidence(f"required_{field}", list(required)),
+                        *shared,
+                    ),
+                    guidance=(BEFORE,) if field == "clauses" else (AFTER, MONITORING),
+                    remediation=safeguard.remediation,
+                    subject=f"contract.{field}",
+                )
+            )
+
+    if risk.level == "critical":
+        findings.append(_critical(risk, shared, summary, who, not (missing_clauses or missing_measures)))
+
+    if transaction.kind in state.after_export_kinds:
+        after = _after_export(transaction, context, risk.level, who)
+        if after is not None:
+            findings.append(after)
+
+    if not missing_clauses and not missing_measures:
+        findings.append(
+            Finding(
+                rule_id="HRDD-CON-005",
+                outcome=Outcome.PASS,
+                severity=Severity.NONE,
+                message=f"The contract with {who} has all {len(requirement.clauses)} clauses"
+                + (
+                    f" and {len(requirement.post_export)} post-export measures"
+                    if requirement.post_export
+                    else ""
+                )
+                + f" a {risk.level}-risk transaction requires ({summary}).",
+                evidence=(
+                    Evidence("contract.clauses", list(contract.clauses)),
+                    Evidence("contract.post_export", list(contract.post_export)),
+                    Evidence("required_clauses", list(requirement.clauses)),
+                    Evidence("required_post_export", list(requirement.post_export)),
+                    *shared,
+                ),
+                guidance=(BEFORE, AFTER),
+                subject="contract",
+            )
+        )
+    return findings
+
+
+def _critical(risk: Risk, shared: tuple[Evidence, ...], summary: str, who: str, complete: bool) -> Finding:
+    unknown = (
+        f" Unknown facts counted toward it: {', '.join(risk.unknown)}; establishing them may lower it."
+        if risk.unknown
+        else ""
+    )
+    return Finding(
+        rule_id="HRDD-CON-004",
+        outcome=Outcome.ESCALATE,
+        severity=Severity.CRITICAL,
+        message=f"The risk of this transaction with {who} is critical ({summary}): "
+        + (
+            "even with every safeguard of the table in the contract, "
+            if complete
+            else "beyond the safeguards still missing, "
+        )
+        + "contractual and procedural safeguards cannot bring a risk this grave to an acceptable level "
+        "on their own; the deal needs review by senior management before export." + unknown,
+        evidence=shared,
+        guidance=(COMMENSURATE, BEFORE),
+        remediation="Have senior management review the deal against the end user's record, the destination's "
+        "laws and the item's capabilities; reduce the risk itself (a less capable configuration, a different "
+        "end user or end use) rather than adding clauses.",
+        subject="transaction",
+    )
+
+
+def _credible_reports(transaction: Transaction) -> dict[str, Any]:
+    return {
+        f"end_user.misuse_reports[{index}]": {
+            "summary": report.summary,
+            "source": report.source,
+            "date": report.date.isoformat() if report.date else None,
+            "credible": report.credible,
+        }
+        for index, report in enumerate(transaction.end_user.misuse_reports)
+        if report.credible is True
+    }
+
+
+def _after_export(transaction: Transaction, context: CheckContext, level: str, who: str) -> Finding | None:
+    """Consideration 7: supply that continues an export (renewal, support, update, service)
+    to an end user credibly reported to misuse surveillance tools is to be suspended."""
+    kind = transaction.kind
+    fact = context.fact("end_user.credible_misuse")
+    reports = _credible_reports(transaction)
+    clauses = transaction.contract.clauses
+    evidence: dict[str, Any] = {
+        "kind": kind,
+        "end_user.credible_misuse": fact,
+        "end_user.credible_misuse.source": context.fact_source("end_user.credible_misuse"),
+        "contract.clauses": list(clauses),
+        **reports,
+        "transaction.risk_level": level,
+    }
+    if fact is True or reports:
+        basis = (
+            f"{len(reports)} report(s) in the transaction marked credible"
+            if reports
+            else f"end_user.credible_misuse from {context.fact_source('end_user.credible_misuse')}"
+        )
+        if "suspend_and_terminate" in clauses:
+            audit = (
+                "exercise the audit rights to establish how the item has been used"
+                if "audit_rights" in clauses
+                else "the contract has no audit rights, so make access to the item's logs a condition of "
+                "any resumption"
+            )
+            remediation = (
+                f"Do not deliver this {kind}. Invoke the suspend-and-terminate clause now: cut off access, updates, "
+                f"training and services; {audit}; terminate if misuse is confirmed."
+            )
+        else:
+            remediation = (
+                f"Do not deliver this {kind}. The contract gives the exporter no contractual lever to suspend or "
+                "terminate: escalate the relationship to senior management, stop all voluntary support, and make "
+                "suspension and termination rights a condition of any further dealing."
+            )
+        return Finding(
+            rule_id="HRDD-CON-003",
+            outcome=Outcome.DO_NOT_PROCEED,
+            severity=Severity.CRITICAL,
+            message=f"This {kind} continues supplying {who}, an end user with credible reports of misusing "
+            f"surveillance tools ({basis}). After export the guidance asks exporters to mitigate through their "
+            "contractual and procedural safeguards: renewals, support, updates and services for this end user "
+            "are to be suspended, using the contract's audit and termination rights.",
+            evidence=evidence,
+            guidance=(AFTER, MONITORING),
+            remediation=remediation,
+            subject="end_user",
+        )
+    unassessed = [
+        index for index, report in enumerate(transaction.end_user.misuse_reports) if report.credible is None
+    ]
+    if unassessed:
+        evidence.update({f"end_user.misuse_reports[{index}].credible": None for index in unassessed})
+        return Finding(
+            rule_id="HRDD-CON-006",
+            outcome=Outcome.ESCALATE,
+            severity=Severity.HIGH,
+            message=f"This {kind} continues supplying {who}, and {len(unassessed)} misuse report(s) about the end "
+            "user have not been assessed for credibility: after export, supply to an end user credibly reported "
+            "to misuse surveillance tools is to be suspended, so an unassessed report cannot be read as clear.",
+            evidence=evidence,
+            guidance=(AFTER, MONITORING),
+            remediation="Assess each report's credibility (source, corroboration, the end user's answer) before "
+            f"delivering this {kind}; if any is credible, suspend under the contract's termination rights.",
+            subject="end_user",
+        )
+    return None
+
+
+def _invalid_facts(risk: Risk, context: CheckContext) -> Finding:
+    published = ", ".join(
+        f"{fact} = {value!r} (from {context.fact_source(fact)})" for fact, value in risk.invalid.items()
+    )
+    return Finding(
+        rule_id="HRDD-CON-007",
+        outcome=Outcome.ERROR,
+        severity=Severity.HIGH,
+        message=f"Facts the risk level weighs have values outside the facts contract: {published}. They were "
+        "weighed as unknown, so the risk level and the safeguards it requires cannot be trusted.",
+        evidence=risk.evidence(),
+        guidance=(COMMENSURATE,),
+        remediation="Fix the plugin that publishes the fact (see docs/hooks.md for the allowed values) and "
+        "assess again.",
+        subject="transaction",
+    )

@@ -1,0 +1,704 @@
+"""hrdd-legal-framework: is the end user's legal framework for surveillance consistent with the ICCPR?
+
+Covers consideration 4 of the Draft Guidance (review whether the government end user's laws,
+regulations and practices on surveillance are consistent with the ICCPR) and the alignment
+of due diligence with the ICCPR (dd-5), weighed commensurately (dd-1): the destination's
+treaty status and its documented surveillance-law concerns count for more the greater the
+items' misuse potential and when the end user is a government or close to one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from hrdd import (
+    CONTRACT_CLAUSES,
+    CheckContext,
+    Finding,
+    Item,
+    Outcome,
+    PluginInfo,
+    PluginSetup,
+    RuleInfo,
+    Severity,
+    Transaction,
+    hookimpl,
+)
+from hrdd_legal_framework.datasets import (
+    ICCPR_FILE,
+    SURVEILLANCE_FILE,
+    Concern,
+    IccprStatus,
+    LegalData,
+    default_data_path,
+    legal_data_for,
+)
+
+CONSIDERATION_4 = "draft-2019:consideration-4"
+ALIGNMENT = "draft-2019:dd-5"
+COMMENSURATE = "draft-2019:dd-1"
+
+REVIEWED = "HRDD-LAW-001"
+NO_ACTION = "HRDD-LAW-002"
+SIGNATORY = "HRDD-LAW-003"
+CONCERNS = "HRDD-LAW-004"
+NOT_APPLICABLE = "HRDD-LAW-005"
+UNKNOWN_COUNTRY = "HRDD-LAW-006"
+DATA_AGE = "HRDD-LAW-007"
+
+RULES = (
+    RuleInfo(
+        REVIEWED,
+        "Destination's ICCPR status and surveillance laws reviewed: nothing bears on the items",
+        (CONSIDERATION_4, ALIGNMENT),
+    ),
+    RuleInfo(
+        NO_ACTION,
+        "Destination has neither signed nor ratified the ICCPR",
+        (CONSIDERATION_4, ALIGNMENT, COMMENSURATE),
+    ),
+    RuleInfo(
+        SIGNATORY,
+        "Destination has signed but not ratified the ICCPR",
+        (CONSIDERATION_4, ALIGNMENT, COMMENSURATE),
+    ),
+    RuleInfo(
+        CONCERNS,
+        "Documented concerns about the destination's surveillance laws or practices under ICCPR articles "
+        "17, 19, 21 or 22 bear on the items",
+        (CONSIDERATION_4, ALIGNMENT, COMMENSURATE),
+    ),
+    RuleInfo(
+        NOT_APPLICABLE,
+        "No state's ICCPR ratification covers the destination",
+        (CONSIDERATION_4, ALIGNMENT, COMMENSURATE),
+    ),
+    RuleInfo(
+        UNKNOWN_COUNTRY, "Destination unknown to the legal-framework data (fail closed)", (CONSIDERATION_4,)
+    ),
+    RuleInfo(DATA_AGE, "Legal-framework data older than max_age_days", (CONSIDERATION_4,)),
+)
+
+PUBLISHES = ("destination.iccpr_status", "destination.surveillance_law_concerns", "destination.legal_risk")
+PUBLISHED_STATUSES = frozenset({"party", "signatory", "no_action"})
+
+DEFAULT_STATUS_SAFEGUARDS = ["use_limitation", "audit_rights", "suspend_and_terminate"]
+CONFIG_SCHEMA: dict[str, Any] = {
+    "iccpr_data": {
+        "type": "string",
+        "nullable": True,
+        "default": None,
+        "empty": False,
+        "meta": {"path": True},
+    },
+    "surveillance_data": {
+        "type": "string",
+        "nullable": True,
+        "default": None,
+        "empty": False,
+        "meta": {"path": True},
+    },
+    "max_age_days": {"type": "integer", "min": 1, "default": 400},
+    "no_action_escalate_at": {"type": "integer", "min": 1, "max": 5, "default": 3},
+    "signatory_escalate_at": {"type": "integer", "min": 1, "max": 5, "default": 4},
+    "concerns_escalate_at": {"type": "integer", "min": 1, "max": 5, "default": 4},
+    "status_safeguards": {
+        "type": "list",
+        "schema": {"type": "string", "allowed": list(CONTRACT_CLAUSES)},
+        "default": DEFAULT_STATUS_SAFEGUARDS,
+    },
+}
+
+GOVERNMENT_TYPES = frozenset({"government_agency", "state_owned_enterprise", "private_close_to_government"})
+CLOSE_RELATIONSHIPS = frozenset({"contractor", "partially_owned", "state_controlled"})
+# An item no plugin profiled has an unknown misuse potential: weighed as the highest.
+UNPROFILED_POTENTIAL = 5
+ARTICLES = {
+    2: "2 (remedy)",
+    17: "17 (privacy)",
+    19: "19 (expression)",
+    21: "21 (assembly)",
+    22: "22 (association)",
+}
+
+
+@hookimpl
+def hrdd_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        clauses=(CONSIDERATION_4, ALIGNMENT, COMMENSURATE),
+        rules=RULES,
+        config_schema=CONFIG_SCHEMA,
+        description="Reviews the destination's ICCPR status and whether its surveillance laws and practices "
+        "are consistent with ICCPR articles 17, 19, 21 and 22, weighed by the items' misuse potential and "
+        "the end user's closeness to the government.",
+        publishes=PUBLISHES,
+    )
+
+
+@hookimpl
+def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
+    iccpr = (
+        default_data_path(ICCPR_FILE) if config["iccpr_data"] is None else policy_dir / config["iccpr_data"]
+    )
+    surveillance = (
+        default_data_path(SURVEILLANCE_FILE)
+        if config["surveillance_data"] is None
+        else policy_dir / config["surveillance_data"]
+    )
+    data = legal_data_for(iccpr, surveillance)
+    return PluginSetup(data=data.datasets, state=data)
+
+
+# --------------------------------------------------------------------------------------
+# Facts
+# --------------------------------------------------------------------------------------
+
+
+@hookimpl
+def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> Mapping[str, Any] | None:
+    data: LegalData = context.state
+    code = transaction.end_user.country
+    status = data.iccpr.get(code)
+    if status is None:
+        return None  # unknown: the check reports it (HRDD-LAW-006)
+    facts: dict[str, Any] = {
+        "destination.surveillance_law_concerns": sorted(c.id for c in data.concerns_of(code)),
+        "destination.legal_risk": data.legal_risk[code],
+    }
+    if status.status in PUBLISHED_STATUSES:
+        facts["destination.iccpr_status"] = status.status
+    return facts
+
+
+# --------------------------------------------------------------------------------------
+# Who is reviewed, and what the items could do
+# --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Reviewed:
+    """One end user whose legal framework is reviewed: the stated end user, or another end
+    user of the items (in another country, or with a different link to the government)."""
+
+    path: str  # "end_user" or "end_user.other_end_users[i]"
+    name: str
+    country: str
+    linked: bool  # a government, or close to one (unknown type counts)
+    link_reason: str
+    agency: bool  # a government agency itself (not a company that holds data)
+    sector: str | None = None
+    country_assumed: bool = False
+
+
+def government_link(type_: str | None, relationship: str | None) -> tuple[bool, str]:
+    """Whether an end user is a government or close to one, and why (for evidence). An end
+    user whose type is missing or unknown counts as government-linked until established."""
+    if type_ in GOVERNMENT_TYPES:
+        return True, f"type = {type_}"
+    if relationship in CLOSE_RELATIONSHIPS:
+        return True, f"government_relationship = {relationship}"
+    if type_ in (None, "unknown"):
+        return True, "type not established (treated as government-linked until it is)"
+    return False, f"type = {type_}"
+
+
+def reviewed_end_users(transaction: Transaction) -> list[Reviewed]:
+    end_user = transaction.end_user
+    linked, reason = government_link(end_user.type, end_user.government_relationship)
+    reviewed = [
+        Reviewed(
+            "end_user",
+            end_user.name,
+            end_user.country,
+            linked,
+            reason,
+            end_user.type == "government_agency",
+            end_user.sector,
+        )
+    ]
+    # Another end user is reviewed when anything that weighs differs from those already reviewed.
+    seen = {(end_user.country, linked, end_user.type == "government_agency", end_user.sector)}
+    for index, other in enumerate(end_user.other_end_users):
+        linked, reason = government_link(other.type, None)
+        country = other.country or end_user.country
+        key = (country, linked, other.type == "government_agency", other.sector)
+        if key in seen:
+            continue
+        seen.add(key)
+        reviewed.append(
+            Reviewed(
+                f"end_user.other_end_users[{index}]",
+                other.name,
+                country,
+                linked,
+                reason,
+                other.type == "government_agency",
+                other.sector,
+                country_assumed=other.country is None,
+            )
+        )
+    return reviewed
+
+
+@attrs.frozen
+class ItemView:
+    item: Item
+    potential: int
+    capabilities: frozenset[str] | None  # None: not profiled, every capability assumed
+    profiled: bool
+
+
+def item_views(transaction: Transaction, context: CheckContext) -> list[ItemView]:
+    views = []
+    for item in transaction.items:
+        profile = context.profiles.get(item.id)
+        if profile is None:
+            views.append(ItemView(item, UNPROFILED_POTENTIAL, None, False))
+        else:
+            views.append(ItemView(item, profile.misuse_potential, frozenset(profile.capabilities), True))
+    return views
+
+
+def _potential_evidence(views: Sequence[ItemView]) -> dict[str, Any]:
+    return {
+        f"{v.item.path}.misuse_potential": v.potential
+        if v.profiled
+        else f"unknown (not profiled: weighed as {v.potential})"
+        for v in views
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Outcomes (commensurate: dd-1)
+# --------------------------------------------------------------------------------------
+
+
+def status_outcome(potential: int, linked: bool, escalate_at: int, unmitigated: bool) -> Outcome:
+    """The outcome of a destination the Covenant does not bind (no action, signature only, or
+    not applicable): the guidance's review of laws is about government end users and those
+    close to one; for them, an item at or above ``escalate_at`` goes to review, and anything
+    with a surveillance capability needs the contractual safeguards the law does not give."""
+    if not linked or potential < 1:
+        return Outcome.INFO
+    if potential >= escalate_at:
+        return Outcome.ESCALATE
+    return Outcome.SAFEGUARDS_REQUIRED if unmitigated else Outcome.INFO
+
+
+def concern_outcome(
+    potential: int, weight: int, linked: bool, escalate_at: int, unmitigated: bool
+) -> Outcome:
+    """The outcome of documented surveillance-law concerns that bear on an item: ``weight`` is
+    the sum of their weights. Grave concerns (weight 2+) escalate an item at or above
+    ``escalate_at``; an accumulation (weight 4+) escalates one a step below; otherwise the
+    contract and design must supply what the law does not."""
+    if weight <= 0:
+        return Outcome.PASS
+    if not linked:
+        return Outcome.INFO
+    if (potential >= escalate_at and weight >= 2) or (potential >= escalate_at - 1 and weight >= 4):
+        return Outcome.ESCALATE
+    if potential >= 1 and unmitigated:
+        return Outcome.SAFEGUARDS_REQUIRED
+    return Outcome.INFO
+
+
+# --------------------------------------------------------------------------------------
+# Check
+# --------------------------------------------------------------------------------------
+
+
+def _severity_for(outcome: Outcome, potential: int) -> Severity:
+    if outcome is Outcome.ESCALATE:
+        return Severity.CRITICAL if potential >= 5 else Severity.HIGH
+    if outcome is Outcome.SAFEGUARDS_REQUIRED:
+        return Severity.MEDIUM
+    return Severity.LOW
+
+
+def _articles(articles: Sequence[int]) -> str:
+    return ", ".join(ARTICLES.get(a, str(a)) for a in articles)
+
+
+def _country(status: IccprStatus) -> str:
+    return f"{status.name} ({status.code})"
+
+
+def _item_names(views: Sequence[ItemView]) -> str:
+    return ", ".join(repr(v.item.name) for v in views)
+
+
+@functools.lru_cache(maxsize=1024)
+def _status_text(status: IccprStatus, data: LegalData) -> str:
+    if status.status == "party":
+        via = data.iccpr.get(status.applies_via or "")
+        if via is None:
+            return f"a party to the ICCPR since {status.year}"
+        return f"covered by the ICCPR through {via.name} (since {status.year})"
+    if status.status == "signatory":
+        return f"a signatory of the ICCPR since {status.year}, not a party"
+    if status.status == "no_action":
+        return "neither a signatory nor a party to the ICCPR"
+    if status.domestic_incorporation:
+        return f"unable to become a party to the ICCPR, but has incorporated it ({status.domestic_incorporation})"
+    return "not covered by any state's ratification of the ICCPR"
+
+
+@hookimpl
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
+    data: LegalData = context.state
+    views = item_views(transaction, context)
+    findings: list[Finding] = []
+    for reviewed in reviewed_end_users(transaction):
+        findings.extend(_review(reviewed, views, transaction, data, context.config))
+    age = _data_age(transaction, data, context.config)
+    if age is not None:
+        findings.append(age)
+    return findings
+
+
+def _review(
+    reviewed: Reviewed,
+    views: Sequence[ItemView],
+    transaction: Transaction,
+    data: LegalData,
+    config: Mapping[str, Any],
+) -> list[Finding]:
+    status = data.iccpr.get(reviewed.country)
+    where = reviewed.path
+    if status is None:
+        return [
+            Finding(
+                rule_id=UNKNOWN_COUNTRY,
+                outcome=Outcome.ERROR,
+                severity=Severity.HIGH,
+                message=f"The legal-framework data has no row for {reviewed.country!r} ({reviewed.name}): the "
+                "ICCPR status and surveillance laws of the destination cannot be reviewed, so the deal cannot be cleared.",
+                evidence={f"{where}.country": reviewed.country, "iccpr_data": data.iccpr_dataset.path},
+                guidance=(CONSIDERATION_4,),
+                remediation="Add the country to the team's ICCPR and surveillance-law data files and assess again.",
+                subject=where,
+            )
+        ]
+    base: dict[str, Any] = {f"{where}.country": reviewed.country}
+    if reviewed.country_assumed:
+        base[f"{where}.country"] = f"not given: assumed to be the destination, {reviewed.country}"
+    base[f"{where}.type"] = reviewed.link_reason
+    base["destination.iccpr_status"] = status.status
+    if status.year is not None:
+        base["iccpr.year"] = status.year
+    if status.applies_via:
+        base["iccpr.applies_via"] = status.applies_via
+    if status.note:
+        base["iccpr.note"] = status.note
+
+    findings: list[Finding] = []
+    if not status.weighed_as_party:
+        findings.append(_status_finding(reviewed, status, views, transaction, data, config, base))
+    concern_finding = _concerns_finding(reviewed, status, views, transaction, data, config, base)
+    if concern_finding is not None:
+        findings.append(concern_finding)
+    elif status.weighed_as_party:
+        findings.append(_reviewed_finding(reviewed, status, views, data, base))
+    return findings
+
+
+def _status_finding(
+    reviewed: Reviewed,
+    status: IccprStatus,
+    views: Sequence[ItemView],
+    transaction: Transaction,
+    data: LegalData,
+    config: Mapping[str, Any],
+    base: dict[str, Any],
+) -> Finding:
+    rule = {"no_action": NO_ACTION, "signatory": SIGNATORY}.get(status.status, NOT_APPLICABLE)
+    escalate_at = (
+        config["no_action_escalate_at"] if status.status == "no_action" else config["signatory_escalate_at"]
+    )
+    top = max(views, key=lambda v: v.potential)
+    potential = top.potential
+    required = list(config["status_safeguards"])
+    present = [c for c in required if c in transaction.contract.clauses]
+    missing = [c for c in required if c not in transaction.contract.clauses]
+    country = _country(status)
+    evidence = {**base, **_potential_evidence(views), "contract.clauses": list(transaction.contract.clauses)}
+    if status.note and "iccpr.note" not in evidence:
+        evidence["iccpr.note"] = status.note
+    situation = f"{country} is {_status_text(status, data)}"
+    bound = (
+        "no obligation under the Covenant's articles 17, 19, 21 and 22 governs its surveillance laws and practices"
+        if status.status != "signatory"
+        else "it has not accepted the obligations of the Covenant's articles 17, 19, 21 and 22 for its "
+        "surveillance laws and practices (a signature commits it only not to defeat the treaty's object and purpose)"
+    )
+    remediation: str | None = (
+        f"Before export, document the legal basis, independent authorisation, oversight and remedies that govern "
+        f"{reviewed.name}'s use of the items, and contract for use consistent with ICCPR articles 17, 19, 21 and 22"
+        + (f" ({', '.join(missing)})" if missing else "")
+        + "."
+    )
+    outcome = status_outcome(potential, reviewed.linked, escalate_at, unmitigated=bool(missing))
+    if not reviewed.linked:
+        message = (
+            f"{situation}. {reviewed.name} is neither a government end user nor known to be close to one "
+            f"({reviewed.link_reason}), which the guidance's review of laws targets; recorded for the file."
+        )
+        remediation = None
+    elif outcome is Outcome.ESCALATE:
+        message = (
+            f"{situation}, and {reviewed.name} is government-linked ({reviewed.link_reason}): {bound}. "
+            f"{top.item.name!r} has misuse potential {potential}/5, at or above {escalate_at}: the framework "
+            "its use would fall under must be reviewed by hand before export."
+        )
+    elif potential >= 1 and not required:
+        message = (
+            f"{situation}, and {reviewed.name} is government-linked ({reviewed.link_reason}); with misuse "
+            f"potential {potential}/5 the policy asks for no contractual safeguards for this (status_safeguards "
+            "is empty)."
+        )
+        remediation = None
+    elif outcome is Outcome.SAFEGUARDS_REQUIRED:
+        message = (
+            f"{situation}, and {reviewed.name} is government-linked ({reviewed.link_reason}): {bound}. "
+            f"With misuse potential {potential}/5 the deal needs contractual safeguards the law does not give; "
+            f"missing: {', '.join(missing)}."
+        )
+    elif potential >= 1:
+        message = (
+            f"{situation}, and {reviewed.name} is government-linked ({reviewed.link_reason}); with misuse "
+            f"potential {potential}/5 the contract's {', '.join(present)} provide the safeguards the law does not."
+        )
+        remediation = None
+    else:
+        message = f"{situation}; the items ({_item_names(views)}) have no surveillance capability, so this weighs little."
+        remediation = None
+    return Finding(
+        rule_id=rule,
+        outcome=outcome,
+        severity=_severity_for(outcome, potential),
+        message=message,
+        evidence=evidence,
+        guidance=(CONSIDERATION_4, ALIGNMENT, COMMENSURATE),
+        remediation=remediation,
+        subject=reviewed.path,
+    )
+
+
+@attrs.frozen
+class Bearing:
+    """The documented concerns that bear on one item, and what is missing to mitigate them."""
+
+    view: ItemView
+    concerns: tuple[Concern, ...]
+    missing_clauses: tuple[str, ...]
+    missing_design: tuple[str, ...]
+
+    @property
+    def weight(self) -> int:
+        return sum(c.weight for c in self.concerns)
+
+    @property
+    def compelled(self) -> tuple[Concern, ...]:
+        return tuple(c for c in self.concerns if c.compelled_access)
+
+
+def _bearing(view: ItemView, reviewed: Reviewed, transaction: Transaction, data: LegalData) -> Bearing:
+    relevant = data.bearing(reviewed.country, reviewed.sector, not reviewed.agency, view.capabilities)
+    clauses = transaction.contract.clauses
+    design = view.item.design_safeguards
+    missing_clauses = tuple(sorted({c for concern in relevant for c in concern.clauses if c not in clauses}))
+    missing_design = tuple(sorted({d for concern in relevant for d in concern.design if d not in design}))
+    return Bearing(view, relevant, missing_clauses, missing_design)
+
+
+def _concern_outcome(bearing: Bearing, reviewed: Reviewed, config: Mapping[str, Any]) -> Outcome:
+    return concern_outcome(
+        bearing.view.potential,
+        bearing.weight,
+        reviewed.linked,
+        config["concerns_escalate_at"],
+        unmitigated=bool(bearing.missing_clauses or bearing.missing_design),
+    )
+
+
+_RANK = {Outcome.PASS: 0, Outcome.INFO: 1, Outcome.SAFEGUARDS_REQUIRED: 2, Outcome.ESCALATE: 3}
+
+
+def _concerns_finding(
+    reviewed: Reviewed,
+    status: IccprStatus,
+    views: Sequence[ItemView],
+    transaction: Transaction,
+    data: LegalData,
+    config: Mapping[str, Any],
+    base: dict[str, Any],
+) -> Finding | None:
+    concerns = data.concerns_of(reviewed.country)
+    if not concerns:
+        return None
+    bearings = [_bearing(view, reviewed, transaction, data) for view in views]
+    ranked = [(_concern_outcome(b, reviewed, config), b) for b in bearings]
+    outcome, worst = max(ranked, key=lambda pair: (_RANK[pair[0]], pair[1].view.potential, pair[1].weight))
+    if outcome is Outcome.PASS:
+        return None
+    row = data.countries[reviewed.country]
+    articles = sorted({a for c in worst.concerns for a in c.articles})
+    country = _country(status)
+    potential = worst.view.potential
+    evidence: dict[str, Any] = {
+        **base,
+        "destination.surveillance_law_concerns": [c.id for c in concerns],
+        "bearing_on_items": {b.view.item.path: [c.id for c in b.concerns] for b in bearings if b.concerns},
+        **_potential_evidence(views),
+        "surveillance_laws.basis": row.basis,
+        "surveillance_laws.as_of": row.as_of.isoformat(),
+    }
+    if row.note:
+        evidence["surveillance_laws.note"] = row.note
+    described = "; ".join(c.label for c in worst.concerns)
+    intro = (
+        f"The surveillance laws and practices of {country} raise documented concerns under ICCPR articles "
+        f"{_articles(articles)} that bear on {worst.view.item.name!r} (misuse potential {potential}/5): {described}"
+    )
+    missing = [*worst.missing_clauses, *worst.missing_design]
+    remedy = "; ".join(dict.fromkeys(c.mitigation for c in worst.concerns))
+    remediation: str | None = f"Before export: {remedy}" + (
+        f" (missing: {', '.join(missing)})." if missing else "."
+    )
+    severity = _severity_for(outcome, potential)
+    if not reviewed.linked:
+        compelled = [c for b in bearings for c in b.compelled]
+        if compelled and any(b.compelled and b.view.potential >= 3 for b in bearings):
+            severity = Severity.MEDIUM
+        if compelled:
+            ids = ", ".join(sorted({c.id for c in compelled}))
+            message = (
+                f"{intro}. {reviewed.name} is neither a government end user nor known to be close to one "
+                f"({reviewed.link_reason}), but the law lets the authorities reach data that companies hold "
+                f"({ids}): what the items collect could end up with the security services."
+            )
+            remediation = (
+                "Agree how the data the items collect is stored, protected and disclosed (data_handling), keep as "
+                "little as the use needs (data_minimisation), and ask the customer how it answers demands for access."
+            )
+        else:
+            message = (
+                f"{intro}. {reviewed.name} is neither a government end user nor known to be close to one "
+                f"({reviewed.link_reason}), which the guidance's review of laws targets; recorded for the file."
+            )
+            remediation = None
+    elif outcome is Outcome.ESCALATE:
+        message = (
+            f"{intro}. {reviewed.name} is government-linked ({reviewed.link_reason}): before export, review how "
+            "its use of the item would be authorised, overseen and open to remedy, since the law does not "
+            "assure it."
+        )
+    elif outcome is Outcome.SAFEGUARDS_REQUIRED:
+        message = (
+            f"{intro}. {reviewed.name} is government-linked ({reviewed.link_reason}): the contract and design "
+            f"must supply what the law does not; missing: {', '.join(missing)}."
+        )
+    else:
+        message = (
+            f"{intro}. {reviewed.name} is government-linked ({reviewed.link_reason}); the contract and design "
+            "already provide the safeguards these concerns call for."
+        )
+        remediation = None
+    return Finding(
+        rule_id=CONCERNS,
+        outcome=outcome,
+        severity=severity,
+        message=message,
+        evidence=evidence,
+        guidance=(CONSIDERATION_4, ALIGNMENT, COMMENSURATE),
+        remediation=remediation,
+        subject=reviewed.path,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _set_aside(data: LegalData, code: str, sector: str | None) -> str:
+    """Why each concern on record for a country was set aside (none bears on the items)."""
+    row = data.countries[code]
+    reasons = []
+    for concern in data.concerns_of(code):
+        scope = row.sector_scope.get(concern.id)
+        if scope is not None and not row.applies_to(concern.id, sector):
+            reasons.append(f"{concern.id} is about the {', '.join(sorted(scope))} sectors, not {sector}")
+        else:
+            reasons.append(f"{concern.id} is not about these items' capabilities")
+    return "; ".join(reasons)
+
+
+def _reviewed_finding(
+    reviewed: Reviewed, status: IccprStatus, views: Sequence[ItemView], data: LegalData, base: dict[str, Any]
+) -> Finding:
+    """Negative assurance: what was reviewed, and why nothing bears on the items."""
+    concerns = data.concerns_of(reviewed.country)
+    country = _country(status)
+    if concerns:
+        row = data.countries[reviewed.country]
+        found = (
+            f"the surveillance-law concerns on record for it (as of {row.as_of}) do not bear on "
+            f"{_item_names(views)}: {_set_aside(data, reviewed.country, reviewed.sector)}"
+        )
+    else:
+        found = (
+            "the surveillance-law data documents no concern for it (absence from the data is not a clean bill: "
+            "it covers what the named public sources document)"
+        )
+    return Finding(
+        rule_id=REVIEWED,
+        outcome=Outcome.INFO,
+        severity=Severity.NONE,
+        message=f"Reviewed the legal framework for {reviewed.name}: {country} is {_status_text(status, data)}, and {found}.",
+        evidence={
+            **base,
+            "destination.surveillance_law_concerns": [c.id for c in concerns],
+            **_potential_evidence(views),
+        },
+        guidance=(CONSIDERATION_4, ALIGNMENT),
+        subject=reviewed.path,
+    )
+
+
+def _data_age(transaction: Transaction, data: LegalData, config: Mapping[str, Any]) -> Finding | None:
+    """Each file's facts hold as of its ``[meta] as_of`` (else its ``date``): older than
+    ``max_age_days`` before the transaction date (or today) is worth a look."""
+    reference = transaction.date or _dt.date.today()
+    against = "the transaction date" if transaction.date else "today"
+    limit = config["max_age_days"]
+    dated = (
+        (data.iccpr_dataset, "iccpr.as_of", data.iccpr_as_of),
+        (data.surveillance_dataset, "surveillance_laws.as_of", data.surveillance_as_of),
+    )
+    old = [(dataset, path, as_of, (reference - as_of).days) for dataset, path, as_of in dated]
+    old = [entry for entry in old if entry[3] > limit]
+    if not old:
+        return None
+    oldest = max(days for *_, days in old)
+    return Finding(
+        rule_id=DATA_AGE,
+        outcome=Outcome.INFO,
+        severity=Severity.LOW,
+        message=f"Country data is {oldest} days old against {against} (limit {limit} days): "
+        + "; ".join(
+            f"{d.name} {d.version} ({d.path}) holds as of {as_of}, {days} days" for d, _, as_of, days in old
+        )
+        + ". Check its sources for changes before relying on it.",
+        evidence={
+            "transaction.date": transaction.date.isoformat() if transaction.date else None,
+            **{path: as_of.isoformat() for _, path, as_of, _ in old},
+            "max_age_days": limit,
+        },
+        guidance=(CONSIDERATION_4,),
+        remediation="Refresh the ICCPR status and surveillance-law data from their sources, or point the policy at "
+        "the team's current files.",
+    )

@@ -1,0 +1,285 @@
+"""hrdd-public-reporting rule by rule: when a public-reporting commitment is needed, the
+redacted entry for the transparency report, and failing closed."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hrdd_public_reporting import plugin as reporting
+
+import hrdd
+
+from .conftest import INTERIOR_MINISTRY, PLUGIN, PORT_OPERATOR
+
+ALL_CLAUSES = [c for c in hrdd.CONTRACT_CLAUSES]
+Assess = Callable[..., tuple[hrdd.Engine, hrdd.Assessment]]
+
+
+def ours(assessment: hrdd.Assessment, rule_id: str | None = None) -> list[hrdd.Finding]:
+    return [f for f in assessment.findings if f.plugin == PLUGIN and rule_id in (None, f.rule_id)]
+
+
+def rules(assessment: hrdd.Assessment) -> dict[str, str]:
+    return {f.rule_id: f.decisive_outcome.value for f in ours(assessment)}
+
+
+def evidence(finding: hrdd.Finding) -> dict[str, Any]:
+    return {e.path: e.value for e in finding.evidence}
+
+
+# --------------------------------------------------------------------------------------
+# When a commitment is needed
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("facts", "end_user", "committed", "expected", "decision"),
+    [
+        # high risk, government-linked, no clause: required and missing
+        ({"transaction.risk_level": "high", "end_user.government_linked": True}, INTERIOR_MINISTRY, False,
+         {"HRDD-PUB-001": "safeguards_required"}, "proceed_with_safeguards"),
+        # critical risk needs one whoever the end user is
+        ({"transaction.risk_level": "critical", "end_user.government_linked": False}, PORT_OPERATOR, False,
+         {"HRDD-PUB-001": "safeguards_required"}, "proceed_with_safeguards"),
+        # an unknown risk level counts as needing one for a government-linked end user
+        ({"transaction.risk_level": None, "end_user.government_linked": True}, INTERIOR_MINISTRY, False,
+         {"HRDD-PUB-001": "safeguards_required"}, "proceed_with_safeguards"),
+        # ... and when the government link is unknown too
+        ({"transaction.risk_level": None, "end_user.government_linked": None}, INTERIOR_MINISTRY, False,
+         {"HRDD-PUB-001": "safeguards_required"}, "proceed_with_safeguards"),
+        # a risk level outside the contract is no better than an unknown one
+        ({"transaction.risk_level": "severe", "end_user.government_linked": True}, INTERIOR_MINISTRY, False,
+         {"HRDD-PUB-001": "safeguards_required"}, "proceed_with_safeguards"),
+        # a government link that is not a boolean is unknown: counted as government-linked
+        ({"transaction.risk_level": "high", "end_user.government_linked": ["yes"]}, INTERIOR_MINISTRY, False,
+         {"HRDD-PUB-001": "safeguards_required"}, "proceed_with_safeguards"),
+        # medium risk, government-linked: recommended, not required
+        ({"transaction.risk_level": "medium", "end_user.government_linked": True}, INTERIOR_MINISTRY, False,
+         {"HRDD-PUB-002": "info"}, "proceed"),
+        # high risk, government-linked, committed: in place
+        ({"transaction.risk_level": "high", "end_user.government_linked": True}, INTERIOR_MINISTRY, True,
+         {"HRDD-PUB-003": "pass"}, "proceed"),
+        # high risk but a private end user unrelated to any government: not needed
+        ({"transaction.risk_level": "high", "end_user.government_linked": False}, PORT_OPERATOR, False,
+         {}, "proceed"),
+        # unknown risk, private end user known not to be government-linked: not needed
+        ({"transaction.risk_level": None, "end_user.government_linked": False}, PORT_OPERATOR, False,
+         {}, "proceed"),
+        # low risk: nothing but the entry
+        ({"transaction.risk_level": "low", "end_user.government_linked": True}, INTERIOR_MINISTRY, False,
+         {"HRDD-PUB-002": "info"}, "proceed"),
+    ],
+)  # fmt: skip
+def test_when_a_public_reporting_commitment_is_needed(
+    facts: dict[str, Any],
+    end_user: dict[str, Any],
+    committed: bool,
+    expected: dict[str, str],
+    decision: str,
+    assess: Assess,
+    transaction: Callable[..., dict[str, Any]],
+) -> None:
+    clauses = ["export_compliance", "public_reporting"] if committed else ["export_compliance"]
+    _, assessment = assess(transaction(end_user, clauses=clauses), facts=facts)
+    got = rules(assessment)
+    assert got == {**expected, "HRDD-PUB-004": "info"}
+    assert assessment.decision.value == decision
+
+
+def test_a_missing_commitment_names_the_end_user_the_country_and_why(
+    assess: Assess, transaction: Callable[..., dict[str, Any]]
+) -> None:
+    _, assessment = assess(
+        transaction(), facts={"transaction.risk_level": None, "end_user.government_linked": True}
+    )
+    finding = ours(assessment, "HRDD-PUB-001")[0]
+    assert "Ministry of Interior, Directorate of Public Security (Egypt)" in finding.message
+    assert "risk level unknown" in finding.message
+    assert "public-reporting clause" in (finding.remediation or "")
+    assert finding.guidance == ("draft-2019:consideration-8", "draft-2019:dd-4")
+    found = evidence(finding)
+    assert found["transaction.risk_level"] is None and found["need"] == "required"
+    assert found["end_user.government_linked.source"] == "test-standin-facts"
+
+
+def test_required_levels_are_configurable(assess: Assess, transaction: Callable[..., dict[str, Any]]) -> None:
+    facts = {"transaction.risk_level": "medium", "end_user.government_linked": True}
+    _, stricter = assess(transaction(), facts=facts, config={"required_at": ["medium", "high", "critical"]})
+    assert "HRDD-PUB-001" in rules(stricter)
+
+
+def test_an_invalid_config_is_refused_at_load(write_policy: Callable[..., Path]) -> None:
+    with pytest.raises(hrdd.PolicyError) as raised:
+        hrdd.Engine.from_policy(write_policy(config={"region_level": "country"}))
+    assert "region_level" in str(raised.value)
+
+
+def test_the_real_risk_level_publisher_feeds_the_check(
+    assess: Assess, transaction: Callable[..., dict[str, Any]]
+) -> None:
+    """With hrdd-contract-safeguards enabled and nobody publishing its inputs, the risk level
+    it publishes is critical (every unknown counted): a commitment is required."""
+    _, assessment = assess(transaction(PORT_OPERATOR), plugins=("hrdd-contract-safeguards",))
+    finding = ours(assessment, "HRDD-PUB-001")[0]
+    found = evidence(finding)
+    assert found["transaction.risk_level"] == "critical"
+    assert found["transaction.risk_level.source"] == "hrdd-contract-safeguards"
+
+
+# --------------------------------------------------------------------------------------
+# The entry and the contribution
+# --------------------------------------------------------------------------------------
+
+
+def test_the_entry_holds_only_the_redacted_fields(
+    assess: Assess, transaction: Callable[..., dict[str, Any]]
+) -> None:
+    document = transaction(
+        items=[
+            {"name": "FaceFind SDK", "categories": ["facial_recognition"]},
+            {"name": "Dome camera", "categories": ["remote_recording_device", "facial_recognition"]},
+        ],
+        clauses=["public_reporting", "audit_rights", "export_compliance"],
+        post_export=["usage_reporting", "monitoring"],
+    )
+    engine, assessment = assess(
+        document, facts={"transaction.risk_level": "high", "end_user.government_linked": True}
+    )
+    entry = engine.report_contributions(assessment)[PLUGIN]
+    assert entry == {
+        "decision": assessment.decision.value,
+        "destination_region": "Africa",
+        "item_categories": ["facial_recognition", "remote_recording_device"],
+        "end_user_sector": "public_security",
+        "end_user_type": "government_agency",
+        "safeguards_applied": {
+            "contract_clauses": ["export_compliance", "audit_rights", "public_reporting"],
+            "post_export": ["monitoring", "usage_reporting"],
+        },
+        "year": 2026,
+        "quarter": "Q2",
+    }
+    # The stored report carries the same entry (an aggregate report can be built from reports).
+    assert assessment.to_dict()["contributions"][PLUGIN] == entry
+
+
+def test_the_region_can_be_the_m49_sub_region(
+    assess: Assess, transaction: Callable[..., dict[str, Any]]
+) -> None:
+    engine, assessment = assess(transaction(PORT_OPERATOR), facts={}, config={"region_level": "sub_region"})
+    assert engine.report_contributions(assessment)[PLUGIN]["destination_region"] == "Western Europe"
+
+
+@pytest.mark.parametrize(
+    ("date", "year", "quarter"),
+    [
+        ("2026-01-01", 2026, "Q1"),
+        ("2026-03-31", 2026, "Q1"),
+        ("2026-04-01", 2026, "Q2"),
+        ("2026-09-30", 2026, "Q3"),
+        ("2026-10-01", 2026, "Q4"),
+        ("2025-12-31", 2025, "Q4"),
+        (None, None, None),
+    ],
+)
+def test_year_and_quarter_come_from_the_transaction_date(
+    date: str | None,
+    year: int | None,
+    quarter: str | None,
+    assess: Assess,
+    transaction: Callable[..., dict[str, Any]],
+) -> None:
+    engine, assessment = assess(transaction(date=date), facts={})
+    entry = engine.report_contributions(assessment)[PLUGIN]
+    assert (entry["year"], entry["quarter"]) == (year, quarter)
+
+
+def test_an_assessment_without_the_entry_is_not_silently_left_out(
+    write_policy: Callable[..., Path], transaction: Callable[..., dict[str, Any]]
+) -> None:
+    policy = write_policy()
+    policy.write_text(
+        policy.read_text().replace(f"[plugins.{PLUGIN}]", "#").replace(f"[plugins.{PLUGIN}.config]", "")
+    )
+    assessment = hrdd.Engine.from_policy(policy).assess(transaction())
+    with pytest.raises(reporting.MissingEntryError, match="HRDD-PUB-004"):
+        reporting.hrdd_report_contribution(assessment)
+
+
+# --------------------------------------------------------------------------------------
+# Failing closed, and the data's age
+# --------------------------------------------------------------------------------------
+
+
+class FakeContext:
+    def __init__(self, state: Any, facts: dict[str, Any]) -> None:
+        self.state = state
+        self._facts = facts
+
+    def fact(self, name: str) -> Any:
+        return self._facts.get(name)
+
+    def fact_source(self, name: str) -> str | None:
+        return "test" if name in self._facts else None
+
+
+def _configured(**config: Any) -> Any:
+    defaults = {
+        "data": None,
+        "required_at": ["high", "critical"],
+        "required_for_every_end_user_at": ["critical"],
+        "region_level": "region",
+        "max_age_days": 400,
+    }
+    return reporting.hrdd_configure(config={**defaults, **config}, policy_dir=Path.cwd()).state
+
+
+def test_a_country_the_data_does_not_know_is_an_error(transaction: Callable[..., dict[str, Any]]) -> None:
+    """The schema only admits ISO codes the shipped data covers; a team's platform that
+    builds transactions itself may still send another (Kosovo's XK): fail closed."""
+    document = transaction({**INTERIOR_MINISTRY, "country": "XK"})
+    tx = hrdd.Transaction.from_dict(document)
+    findings = reporting.hrdd_check_contract(
+        tx, FakeContext(_configured(), {"transaction.risk_level": "low"})
+    )
+    errors = [f for f in findings if f.rule_id == "HRDD-PUB-005"]
+    assert len(errors) == 1 and errors[0].outcome is hrdd.Outcome.ERROR
+    assert "'XK'" in errors[0].message
+    entry = next(f for f in findings if f.rule_id == "HRDD-PUB-004")
+    assert evidence(entry)["public_report.destination_region"] is None
+
+
+@pytest.mark.parametrize(
+    ("days_after", "max_age", "expected"), [(401, 400, True), (400, 400, False), (40, 30, True)]
+)
+def test_old_country_data_is_reported_against_the_transaction_date(
+    days_after: int, max_age: int, expected: bool, transaction: Callable[..., dict[str, Any]]
+) -> None:
+    state = _configured(max_age_days=max_age)
+    date = state.regions.as_of + _dt.timedelta(days=days_after)
+    tx = hrdd.Transaction.from_dict(transaction(date=date.isoformat()))
+    found = [
+        f for f in reporting.hrdd_check_contract(tx, FakeContext(state, {})) if f.rule_id == "HRDD-PUB-006"
+    ]
+    assert bool(found) is expected
+    if expected:
+        assert found[0].message.startswith(f"Country data is {days_after} days old")
+        assert found[0].outcome is hrdd.Outcome.INFO
+
+
+def test_undated_transactions_measure_the_age_against_today(
+    transaction: Callable[..., dict[str, Any]],
+) -> None:
+    state = _configured(max_age_days=1)
+    tx = hrdd.Transaction.from_dict(transaction(date=None))
+    found = [
+        f for f in reporting.hrdd_check_contract(tx, FakeContext(state, {})) if f.rule_id == "HRDD-PUB-006"
+    ]
+    age = (_dt.date.today() - state.regions.as_of).days
+    assert bool(found) is (age > 1)
+    if found:
+        assert evidence(found[0])["reference_date"] == _dt.date.today().isoformat()
