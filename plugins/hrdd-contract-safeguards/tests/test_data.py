@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hrdd_contract_safeguards.table import CLAUSES, default_data_path, load_table
 
 import hrdd
+from hrdd_contract_safeguards.table import CLAUSES, default_data_path, load_table
 
 from .conftest import PLUGIN
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hrdd_contract_safeguards.risk import assess_risk
-from hrdd_contract_safeguards.table import CLAUSES, LEVELS, default_data_path, load_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hrdd
 from hrdd.model import DECISION_RANK
+from hrdd_contract_safeguards.risk import assess_risk
+from hrdd_contract_safeguards.table import CLAUSES, LEVELS, default_data_path, load_table
 
 from .conftest import PLUGIN
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hrdd_contract_safeguards.risk import assess_risk
-from hrdd_contract_safeguards.table import default_data_path, load_table
 
 import hrdd
+from hrdd_contract_safeguards.risk import assess_risk
+from hrdd_contract_safeguards.table import default_data_path, load_table
 
 from .conftest import ALL_CLAUSES, ALL_POST_EXPORT, PLUGIN
 

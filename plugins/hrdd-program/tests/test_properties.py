@@ -17,10 +17,11 @@ import re
 from typing import Any
 
 import cerberus
-from hrdd_program.plugin import RISK_RANK, Programme
-from hrdd_program.programme import CONFIG_SCHEMA, ELEMENT_KEYS, evaluate
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from hrdd_program.plugin import RISK_RANK, Programme
+from hrdd_program.programme import CONFIG_SCHEMA, ELEMENT_KEYS, evaluate
 
 TODAY = _dt.date.today()
 RULE_OF = dict(zip(ELEMENT_KEYS, (f"HRDD-PRG-{n:03d}" for n in range(2, 8)), strict=True))

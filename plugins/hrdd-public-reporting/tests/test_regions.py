@@ -12,9 +12,9 @@ from typing import Any
 
 import pycountry
 import pytest
-from hrdd_public_reporting.regions import default_data_path, load_regions
 
 import hrdd
+from hrdd_public_reporting.regions import default_data_path, load_regions
 
 from .conftest import PORT_OPERATOR
 

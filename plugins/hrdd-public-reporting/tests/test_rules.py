@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hrdd_public_reporting import plugin as reporting
 
 import hrdd
+from hrdd_public_reporting import plugin as reporting
 
 from .conftest import INTERIOR_MINISTRY, PLUGIN, PORT_OPERATOR
 

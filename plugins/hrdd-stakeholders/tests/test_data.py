@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hrdd_stakeholders.plugin import CONFIG_SCHEMA, FACTS, RULES
-from hrdd_stakeholders.rules import default_data_path, load_rules
 from stakeholders_kit import BODY_CAMERA, kyc_with, make_transaction, the_finding, write_policy
 
 import hrdd
+from hrdd_stakeholders.plugin import CONFIG_SCHEMA, FACTS, RULES
+from hrdd_stakeholders.rules import default_data_path, load_rules
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SHIPPED = default_data_path()

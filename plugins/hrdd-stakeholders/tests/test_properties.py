@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hrdd_stakeholders.plugin import CLAUSES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stakeholders_kit import (
@@ -25,6 +24,7 @@ from stakeholders_kit import (
 )
 
 import hrdd
+from hrdd_stakeholders.plugin import CLAUSES
 
 COUNTRIES = st.sampled_from(["NL", "DE", "US", "AE", "PA", "KZ"])
 MAYBE = object()

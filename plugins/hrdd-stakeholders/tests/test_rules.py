@@ -12,8 +12,6 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from hrdd_stakeholders.plugin import CLAUSES, RULES
-from hrdd_stakeholders.rules import default_data_path
 from stakeholders_kit import (
     ALPR,
     BODY_CAMERA,
@@ -36,6 +34,8 @@ from stakeholders_kit import (
 )
 
 import hrdd
+from hrdd_stakeholders.plugin import CLAUSES, RULES
+from hrdd_stakeholders.rules import default_data_path
 
 ESCALATE, SAFEGUARDS, INFO = "escalate", "safeguards_required", "info"
 SHIPPED = tomllib.loads(default_data_path().read_text(encoding="utf-8"))
