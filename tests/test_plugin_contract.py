@@ -85,8 +85,22 @@ def hrdd_check_end_user(transaction, context):
     return [{finding("lower-case")}]
 """
     assessment = engine_with(write_policy, body).assess(minimal_transaction())
-    assert rule_ids(assessment) == {"HRDD-CORE-001", "HRDD-CORE-003"}
+    assert rule_ids(assessment) == {"HRDD-CORE-002", "HRDD-CORE-003"}
     assert assessment.decision == "escalate"
+
+
+def test_a_malformed_rule_id_in_the_declaration_is_refused_at_load(write_policy: Any) -> None:
+    body = """
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    return []
+"""
+    policy = write_policy(POLICY, {"ext.py": HEADER.replace('RuleInfo("EXT-001"', 'RuleInfo("ext 1"') + body})
+    with pytest.raises(hrdd.PolicyError) as raised:
+        hrdd.Engine.from_policy(policy)
+    [problem] = raised.value.problems
+    assert problem.source.endswith("ext.py")
+    assert "rule id 'ext 1' must be capital letters and digits" in problem.message
 
 
 def test_nothing_examined_when_every_check_says_not_applicable(
@@ -164,7 +178,9 @@ def hrdd_report_contribution(assessment, transaction):
     assert assessment.to_dict()["contributions"] == {"ext": {"decision": "proceed", "country": country}}
     failed = engine.assess(minimal_transaction(id="boom"))
     assert "ext" not in failed.contributions
-    assert failed.contributions["errors"] == ["ext: hrdd_report_contribution raised RuntimeError: cannot summarise"]
+    assert failed.contributions["errors"] == [
+        "ext: hrdd_report_contribution raised RuntimeError: cannot summarise"
+    ]
     assert failed.decision == "proceed"  # a failed contribution is named, it does not change the decision
 
 

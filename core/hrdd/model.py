@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -399,20 +400,21 @@ def _severity(value: Severity | str) -> Severity:
 RULE_ID_PATTERN = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+"  # e.g. HRDD-CAP-004, ACME-RESELLER-1
 
 
-@attrs.frozen
-class Evidence:
-    """A fact that triggered a finding: a path into the transaction and the value found there."""
+class Evidence(NamedTuple):
+    """A fact that triggered a finding: a path into the transaction (or a fact's name) and the
+    value found there. A named tuple: findings carry several, on every assessment's path."""
 
     path: str
     value: Any = None
 
 
+_make_evidence = Evidence._make
+
+
 def _evidence(values: Iterable[Evidence | tuple[str, Any]] | Mapping[str, Any]) -> tuple[Evidence, ...]:
-    if isinstance(values, dict):
-        return tuple([Evidence(path, value) for path, value in values.items()])
     if isinstance(values, Mapping):
-        return tuple(Evidence(path, value) for path, value in values.items())
-    return tuple(v if isinstance(v, Evidence) else Evidence(v[0], v[1]) for v in values)
+        return tuple(map(_make_evidence, values.items()))
+    return tuple(v if type(v) is Evidence else _make_evidence(v) for v in values)
 
 
 @attrs.frozen
@@ -423,7 +425,7 @@ class Finding:
     ``enforcement`` and ``effective_outcome`` (and, once waivers exist, ``waiver``).
     """
 
-    rule_id: str = attrs.field(validator=attrs.validators.matches_re(RULE_ID_PATTERN))
+    rule_id: str  # one the plugin declared (RuleInfo, format-checked there; the engine checks)
     outcome: Outcome = attrs.field(converter=_outcome)
     severity: Severity = attrs.field(converter=_severity)
     message: str
@@ -441,13 +443,7 @@ class Finding:
     ) -> Finding:
         """A copy with the fields the engine sets (``attrs.evolve`` without re-running the
         converters on fields that are already converted: this is on every assessment's path)."""
-        copy = object.__new__(Finding)
-        for name in _FINDING_FIELDS:
-            object.__setattr__(copy, name, getattr(self, name))
-        object.__setattr__(copy, "plugin", plugin)
-        object.__setattr__(copy, "enforcement", enforcement)
-        object.__setattr__(copy, "effective_outcome", effective_outcome)
-        object.__setattr__(copy, "subject", self.subject if self.subject is not None else subject)
+        copy: Finding = _copy_enforced(self, plugin, enforcement, effective_outcome, subject)
         return copy
 
     @property
@@ -472,11 +468,33 @@ class Finding:
         }
 
 
-_FINDING_FIELDS = tuple(
-    f.name
-    for f in attrs.fields(Finding)
-    if f.name not in ("plugin", "enforcement", "effective_outcome", "subject")
-)
+_ENGINE_FIELDS = ("plugin", "enforcement", "effective_outcome", "subject")
+_FINDING_FIELDS = tuple(f.name for f in attrs.fields(Finding) if f.name not in _ENGINE_FIELDS)
+
+
+def _compile_copy() -> Any:
+    """An unrolled field-by-field copy of a Finding with the engine's fields set (generated
+    once from the class's fields, so it follows them)."""
+    lines = [
+        "def copy(finding, plugin, enforcement, effective_outcome, subject):",
+        "    new = new_finding(Finding)",
+        *(f"    setattr_(new, {name!r}, finding.{name})" for name in _FINDING_FIELDS),
+        "    setattr_(new, 'plugin', plugin)",
+        "    setattr_(new, 'enforcement', enforcement)",
+        "    setattr_(new, 'effective_outcome', effective_outcome)",
+        "    setattr_(new, 'subject', finding.subject if finding.subject is not None else subject)",
+        "    return new",
+    ]
+    namespace: dict[str, Any] = {
+        "Finding": Finding,
+        "new_finding": object.__new__,
+        "setattr_": object.__setattr__,
+    }
+    exec("\n".join(lines), namespace)
+    return namespace["copy"]
+
+
+_copy_enforced = _compile_copy()
 
 
 @attrs.frozen
@@ -514,11 +532,22 @@ class CapabilityProfile:
         )
 
 
+_RULE_ID = re.compile(RULE_ID_PATTERN)
+
+
+def _check_rule_id(value: object) -> None:
+    if not isinstance(value, str) or not _RULE_ID.fullmatch(value):
+        raise ValueError(
+            f"rule id {value!r} must be capital letters and digits in hyphen-separated parts, "
+            "like HRDD-CAP-004 or ACME-RESELLER-1"
+        )
+
+
 @attrs.frozen
 class RuleInfo:
     """A rule a plugin can report: its stable id, what it checks, the clauses it cites."""
 
-    id: str
+    id: str = attrs.field(validator=lambda _, __, value: _check_rule_id(value))
     title: str
     guidance: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
