@@ -33,6 +33,7 @@ from hrdd.model import (
     Risk,
     Severity,
     Transaction,
+    _copy_enforced,
 )
 from hrdd.plugins import LoadedPlugin, PluginSet, core_version
 from hrdd.policy import Policy
@@ -412,53 +413,66 @@ class Engine:
         if result is None:
             checks.append(CheckRecord(call.plugin, hook, subject, NOT_APPLICABLE, 0))
             return
-        if not isinstance(result, (list, tuple)) or not all(isinstance(f, Finding) for f in result):
-            findings.append(
-                _error_finding(
-                    call.plugin,
-                    hook,
-                    subject,
-                    RULE_CHECK_GARBAGE,
-                    f"{call.plugin}: {hook} returned {_describe(result)}, expected a list of Finding or None",
-                )
-            )
-            checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
+        if not isinstance(result, (list, tuple)):
+            self._garbage(call, hook, subject, findings, checks, f"returned {_describe(result)}")
             return
-        plugin = self._plugin_by_name[call.plugin]
-        declared = self._rule_ids[call.plugin]
-        undeclared = [f.rule_id for f in result if f.rule_id not in declared]
-        if undeclared:
-            findings.append(
-                _error_finding(
-                    call.plugin,
-                    hook,
-                    subject,
-                    RULE_CHECK_GARBAGE,
-                    f"{call.plugin}: {hook} returned findings with rule id(s) {', '.join(sorted(set(undeclared)))} "
-                    "that hrdd_plugin_info() does not declare",
-                )
-            )
-            checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
-            return
-        worst = "pass"
+        # One pass: check each answer and apply the policy's enforcement (on every assessment's
+        # path, once per finding).
+        name = call.plugin
+        settings = self._plugin_by_name[name].settings
+        declared = self._rule_ids[name]
+        default_enforcement, per_rule = settings.enforcement, settings.rule_enforcement
+        enforced: list[Finding] = []
+        undeclared: list[str] = []
+        worst, worst_rank = "pass", 0
         for finding in result:
-            enforced = self._enforce(finding, plugin, subject)
-            findings.append(enforced)
-            if OUTCOME_RANK[enforced.decisive_outcome] > OUTCOME_RANK[worst]:
-                worst = enforced.decisive_outcome.value
-        checks.append(CheckRecord(call.plugin, hook, subject, worst, len(result)))
+            if not isinstance(finding, Finding):
+                self._garbage(call, hook, subject, findings, checks, f"returned {_describe(result)}")
+                return
+            rule = finding.rule_id
+            if rule not in declared:
+                undeclared.append(rule)
+                continue
+            enforcement = per_rule.get(rule, default_enforcement) if per_rule else default_enforcement
+            outcome = finding.outcome
+            if outcome is _ERROR:
+                effective, enforcement = outcome, _HARD  # a check that could not run always counts
+            elif enforcement is _ADVISORY and OUTCOME_RANK[outcome] > _INFO_RANK:
+                effective = _INFO
+            else:
+                effective = outcome
+            enforced.append(_copy_enforced(finding, name, enforcement, effective, subject))
+            rank = OUTCOME_RANK[effective]
+            if rank > worst_rank or (effective is _ERROR and worst != "error"):
+                worst, worst_rank = effective.value, rank
+        if undeclared:
+            self._garbage(
+                call,
+                hook,
+                subject,
+                findings,
+                checks,
+                f"returned findings with rule id(s) {', '.join(sorted(set(undeclared)))} that "
+                "hrdd_plugin_info() does not declare",
+            )
+            return
+        findings.extend(enforced)
+        checks.append(CheckRecord(name, hook, subject, worst, len(result)))
 
-    def _enforce(self, finding: Finding, plugin: LoadedPlugin, subject: str | None) -> Finding:
-        settings = plugin.settings
-        enforcement = settings.rule_enforcement.get(finding.rule_id, settings.enforcement)
-        outcome = finding.outcome
-        if outcome is _ERROR:
-            effective, enforcement = outcome, _HARD  # a check that could not run always counts
-        elif enforcement is _ADVISORY and OUTCOME_RANK[outcome] > _INFO_RANK:
-            effective = _INFO
-        else:
-            effective = outcome
-        return finding.enforced(plugin.name, enforcement, effective, subject)
+    def _garbage(
+        self,
+        call: _Call,
+        hook: str,
+        subject: str | None,
+        findings: list[Finding],
+        checks: list[CheckRecord],
+        what: str,
+    ) -> None:
+        message = f"{call.plugin}: {hook} {what}"
+        if "does not declare" not in what:
+            message += ", expected a list of Finding or None"
+        findings.append(_error_finding(call.plugin, hook, subject, RULE_CHECK_GARBAGE, message))
+        checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
 
     def _rank(self, finding: Finding) -> int:
         outcome = finding.decisive_outcome
