@@ -1,8 +1,15 @@
-"""Fixtures for the core tests: example transactions, a baseline engine, throwaway policies.
+"""Fixtures for the core tests: example transactions, a baseline engine, a capability-only
+policy, throwaway policies.
 
 Nothing here is imported by other test trees (docs, plugins): each fixture stands alone.
 Every test that needs an engine builds its own (a fresh plugin manager), and extension
 modules a test writes are removed from ``sys.modules`` when the test ends.
+
+Two policies serve two kinds of test. The baseline (``engine``) is what the shipped
+examples are judged by; its plugins change as guidance is added. Tests of the core's own
+semantics (enforcement, overrides, ``extends``, ``enabled``, thresholds, fail-closed) use
+``capability_only_policy`` instead: the baseline's ``hrdd-item-capability`` settings and no
+other plugin, so they do not depend on what else the baseline enables.
 """
 
 from __future__ import annotations
@@ -56,6 +63,40 @@ def report_validator() -> Any:
 def engine() -> hrdd.Engine:
     """An engine for the baseline policy, with its own plugin manager."""
     return hrdd.Engine.from_policy("baseline")
+
+
+# The baseline's hrdd-item-capability table, alone. Keep in step with policies/baseline.toml
+# (test_policy.py checks that the two agree).
+CAPABILITY_ONLY_POLICY = """\
+[policy]
+name = "capability-only"
+version = "1"
+on-error = "escalate"
+
+[plugins.hrdd-item-capability]
+version = ">=0.1,<1"
+enforcement = "mandatory"
+
+[plugins.hrdd-item-capability.config]
+escalate_at = 4
+safeguards_at = 3
+unknown_end_user_is_government = true
+"""
+
+
+@pytest.fixture(scope="session")
+def capability_only_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The path of a policy that enables only hrdd-item-capability, with the baseline's
+    settings for it. A throwaway policy extends it by this (absolute) path."""
+    path = tmp_path_factory.mktemp("capability-only") / "capability-only.toml"
+    path.write_text(CAPABILITY_ONLY_POLICY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def capability_engine(capability_only_policy: Path) -> hrdd.Engine:
+    """An engine for the capability-only policy, with its own plugin manager."""
+    return hrdd.Engine.from_policy(capability_only_policy)
 
 
 @pytest.fixture(scope="session")

@@ -214,10 +214,13 @@ def test_bad_policy_exits_2(capsys, tmp_path, case):
     assert all(policy in line or "no-such-policy" in line for line in lines)
 
 
-def test_policy_option_changes_the_decision(capsys, tmp_path):
+def test_policy_option_changes_the_decision(capsys, tmp_path, capability_only_policy):
+    """Refused under the default policy; proceeds under a policy whose only plugin is
+    hrdd-item-capability (the baseline's settings), made advisory."""
+    assert json.loads(run(capsys, "assess", str(TRAFFIC))[1])["decision"] == "do_not_proceed"
     path = tmp_path / "policy.toml"
     path.write_text(
-        '[policy]\nname = "soft"\nextends = "baseline"\n'
+        f'[policy]\nname = "soft"\nextends = {json.dumps(str(capability_only_policy))}\n'
         '[plugins.hrdd-item-capability]\nenforcement = "advisory"\n',
         encoding="utf-8",
     )
@@ -226,6 +229,8 @@ def test_policy_option_changes_the_decision(capsys, tmp_path):
     report = json.loads(out)
     assert report["decision"] == "proceed"
     assert report["provenance"]["policy"]["name"] == "soft"
+    assert [p["name"] for p in report["provenance"]["plugins"]] == [CAP]
+    assert "HRDD-CAP-003" in {f["rule_id"] for f in report["findings"]}  # still reported
 
 
 def test_assess_reads_the_transaction_from_stdin(capsys, monkeypatch):

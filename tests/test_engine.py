@@ -2,7 +2,13 @@
 levels, negative assurance, provenance and determinism.
 
 Company extensions are throwaway modules written next to a throwaway policy (the
-``write_policy`` fixture); each test builds its own engine, so its own plugin manager.
+``write_policy`` and ``acme_policy`` fixtures); each test builds its own engine, so its own
+plugin manager.
+
+The examples are judged by the baseline, with every guidance plugin it enables. Tests of the
+engine's own semantics (fail-closed, enforcement, configure, render, negative assurance)
+extend the capability-only policy (conftest), so a change to what the baseline enables does
+not change what they test. Provenance and determinism are checked on the full baseline.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import hashlib
 import json
 import re
 import types
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,6 +33,26 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "policies" / "examples" / "transactions"
 EXAMPLES = sorted(p for p in EXAMPLES_DIR.iterdir() if p.suffix in (".json", ".toml"))
 CAP = "hrdd-item-capability"
+# The plugins policies/baseline.toml enables, sorted by name, and the data sets they load.
+BASELINE_PLUGINS = (
+    "hrdd-contract-safeguards",
+    "hrdd-human-rights-record",
+    "hrdd-item-capability",
+    "hrdd-legal-framework",
+    "hrdd-program",
+    "hrdd-public-reporting",
+    "hrdd-stakeholders",
+)
+BASELINE_DATA = {  # data set name -> its file in the repository
+    "hrdd-contract-safeguards-table": "plugins/hrdd-contract-safeguards/data/safeguards.toml",
+    "hrdd-human-rights-record-countries": "plugins/hrdd-human-rights-record/data/countries.toml",
+    "hrdd-secondary-sanctions-exposure": "plugins/hrdd-human-rights-record/data/sanctions_exposure.toml",
+    "hrdd-item-capability-taxonomy": "plugins/hrdd-item-capability/data/capabilities.toml",
+    "hrdd-iccpr-status": "plugins/hrdd-legal-framework/data/iccpr.toml",
+    "hrdd-surveillance-law-concerns": "plugins/hrdd-legal-framework/data/surveillance_laws.toml",
+    "hrdd-public-reporting-m49-regions": "plugins/hrdd-public-reporting/data/regions.toml",
+    "hrdd-stakeholders-rules": "plugins/hrdd-stakeholders/data/stakeholders.toml",
+}
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 PROCEED = hrdd.Decision.PROCEED
@@ -169,10 +196,11 @@ def extension_policy(
     *,
     plugin_table: str = "",
     policy_table: str = "",
-    extends: str | None = "baseline",
+    extends: str | Path | None,
 ) -> Path:
-    """A policy (extending the baseline) that also enables the extension ``acme``."""
-    extends_line = f'extends = "{extends}"' if extends else ""
+    """A policy (extending ``extends``: a built-in name or a path) that also enables the
+    extension ``acme``."""
+    extends_line = f"extends = {json.dumps(str(extends))}" if extends else ""
     toml = "\n".join(
         [
             "[policy]",
@@ -188,6 +216,25 @@ def extension_policy(
         ]
     )
     return write_policy(toml, extensions={"acme_ext.py": source})
+
+
+@pytest.fixture
+def acme_policy(write_policy, capability_only_policy) -> Callable[..., Path]:
+    """``acme_policy(source, plugin_table=..., policy_table=..., extends=...)``: the extension
+    ``acme`` on top of the capability-only policy (or of ``extends``, ``None`` for nothing)."""
+
+    def make(
+        source: str,
+        *,
+        plugin_table: str = "",
+        policy_table: str = "",
+        extends: str | Path | None = capability_only_policy,
+    ) -> Path:
+        return extension_policy(
+            write_policy, source, plugin_table=plugin_table, policy_table=policy_table, extends=extends
+        )
+
+    return make
 
 
 def assess_with(policy: Path | str, document: dict[str, Any]) -> hrdd.Assessment:
@@ -234,26 +281,117 @@ def test_every_example_gives_a_schema_valid_report(path, engine, report_validato
     assert report["checks"], "negative assurance: the report lists the checks that ran"
 
 
-# name -> (decision, decisive rule ids, further rule ids that must be among the findings)
+# What the baseline decides on each shipped example, and why.
+# name -> (decision, decisive rule ids, further rule ids that must be among the findings).
+# The decisive rules are those whose effective outcome is as grave as the decision. The
+# baseline states no compliance programme, so hrdd-program's gaps (HRDD-PRG-002 to 007)
+# escalate every high-risk deal until a company policy describes its programme.
+PROGRAMME_GAPS = {f"HRDD-PRG-00{n}" for n in range(2, 8)}
 EXPECTED: dict[str, tuple[hrdd.Decision, set[str], set[str]]] = {
-    "bodycams-municipal-police": (PROCEED, set(), {"HRDD-CAP-001"}),
+    # Dutch municipal police, body cameras and EU-hosted evidence storage: low misuse
+    # potential, a free country party to the ICCPR, the contract a low-risk deal needs.
+    "bodycams-municipal-police": (
+        PROCEED,
+        set(),
+        {"HRDD-CAP-001", "HRDD-HR-010", "HRDD-LAW-001", "HRDD-CON-005", "HRDD-PUB-004", "HRDD-PRG-001"},
+    ),
+    # A state-controlled telecom operator in a Not Free country buying identity resolution
+    # and network mapping of social-media users, keywords including "the government":
+    # red flag 1, a state-owned enterprise, surveillance-law concerns, a KYC red flag.
     "brand-monitoring-analytics": (
         ESCALATE,
-        {"HRDD-CAP-002", "HRDD-CAP-009"},
-        {"HRDD-CAP-005", "HRDD-CAP-001"},
+        {
+            "HRDD-CAP-002",
+            "HRDD-CAP-009",
+            "HRDD-HR-003",
+            "HRDD-LAW-004",
+            "HRDD-STK-001",
+            "HRDD-STK-003",
+            "HRDD-STK-004",
+            *PROGRAMME_GAPS,
+        },
+        {
+            "HRDD-CAP-001",
+            "HRDD-CAP-005",
+            "HRDD-CON-001",
+            "HRDD-CON-002",
+            "HRDD-PUB-001",
+            "HRDD-STK-005",
+            "HRDD-STK-008",
+        },
     ),
-    "drone-border-guard": (ESCALATE, {"HRDD-CAP-009"}, {"HRDD-CAP-005", "HRDD-CAP-001"}),
-    "face-access-control-bank": (PROCEED, set(), {"HRDD-CAP-001"}),
-    "interception-intelligence-agency": (
+    # Thermal drones for an EU border guard: misuse potential 4 for a government end user;
+    # the record and the law of the destination raise nothing; most KYC questions open.
+    "drone-border-guard": (
         ESCALATE,
-        {"HRDD-CAP-004", "HRDD-CAP-006", "HRDD-CAP-009"},
-        {"HRDD-CAP-005"},
+        {"HRDD-CAP-009", "HRDD-STK-003", *PROGRAMME_GAPS},
+        {
+            "HRDD-CAP-001",
+            "HRDD-CAP-005",
+            "HRDD-CON-001",
+            "HRDD-CON-002",
+            "HRDD-PUB-001",
+            "HRDD-STK-008",
+            "HRDD-HR-010",
+            "HRDD-LAW-001",
+        },
     ),
-    "thermal-cameras-private-port": (PROCEED, set(), {"HRDD-CAP-001"}),
+    # On-device face verification at a private bank's turnstiles in Portugal.
+    "face-access-control-bank": (
+        PROCEED,
+        set(),
+        {"HRDD-CAP-001", "HRDD-HR-010", "HRDD-LAW-001", "HRDD-CON-005", "HRDD-STK-003"},
+    ),
+    # Interception and DPI for an intelligence agency with credible reports of spying on
+    # journalists and opposition, sold during an election period through a reseller and a
+    # freight forwarder: refused on the end user's and the country's record.
+    "interception-intelligence-agency": (
+        DO_NOT_PROCEED,
+        {"HRDD-HR-001", "HRDD-HR-003"},
+        {
+            "HRDD-CAP-004",
+            "HRDD-CAP-005",
+            "HRDD-CAP-006",
+            "HRDD-CAP-009",
+            "HRDD-CON-004",
+            "HRDD-HR-007",
+            "HRDD-HR-013",
+            "HRDD-LAW-004",
+            "HRDD-PUB-001",
+            "HRDD-STK-001",
+            "HRDD-STK-007",
+            "HRDD-STK-009",
+            "HRDD-STK-010",
+            "HRDD-STK-011",
+            *PROGRAMME_GAPS,
+        },
+    ),
+    # Fixed thermal cameras for a private port operator in Belgium.
+    "thermal-cameras-private-port": (
+        PROCEED,
+        set(),
+        {"HRDD-CAP-001", "HRDD-HR-010", "HRDD-LAW-001", "HRDD-CON-005"},
+    ),
+    # Traffic cameras customised to flag an ethnic group, for a public security bureau with
+    # a credible misuse report against minorities: refused on the item and on the record.
     "traffic-cameras-face-matching": (
         DO_NOT_PROCEED,
-        {"HRDD-CAP-003"},
-        {"HRDD-CAP-002", "HRDD-CAP-004", "HRDD-CAP-005", "HRDD-CAP-006", "HRDD-CAP-009"},
+        {"HRDD-CAP-003", "HRDD-HR-001", "HRDD-HR-003"},
+        {
+            "HRDD-CAP-002",
+            "HRDD-CAP-004",
+            "HRDD-CAP-005",
+            "HRDD-CAP-006",
+            "HRDD-CAP-009",
+            "HRDD-CON-004",
+            "HRDD-LAW-003",
+            "HRDD-LAW-004",
+            "HRDD-STK-001",
+            "HRDD-STK-007",
+            "HRDD-STK-009",
+            "HRDD-STK-011",
+            *PROGRAMME_GAPS,
+        },
     ),
 }
 
@@ -266,7 +404,9 @@ def test_example_decisions_and_rule_ids(name, engine):
     assert assessment.decision == decision
     assert decisive_rule_ids(assessment) == decisive
     assert present <= set(assessment.rule_ids)
-    assert {f.plugin for f in assessment.findings} == {CAP}
+    # every plugin of the baseline ran (negative assurance), and no other
+    assert {c.plugin for c in assessment.checks} == set(BASELINE_PLUGINS)
+    assert {f.plugin for f in assessment.findings} <= set(BASELINE_PLUGINS)
     assert assessment.errors == ()
     if decision is PROCEED:
         assert all(f.decisive_outcome.value in ("pass", "info") for f in assessment.findings)
@@ -309,11 +449,11 @@ def test_required_safeguards_name_the_rules_that_ask_for_them(engine, example_tr
 
 
 def test_a_check_that_raises_becomes_an_error_finding_and_escalates(
-    write_policy, example_transaction, report_validator
+    acme_policy, capability_engine, example_transaction, report_validator
 ):
     document = example_transaction("thermal-cameras-private-port")
-    assert hrdd.Engine.from_policy("baseline").assess(document).decision == PROCEED
-    assessment = assess_with(extension_policy(write_policy, RAISES), document)
+    assert capability_engine.assess(document).decision == PROCEED
+    assessment = assess_with(acme_policy(RAISES), document)
 
     assert assessment.decision == ESCALATE
     [error] = [f for f in assessment.findings if f.rule_id == "HRDD-CORE-001"]
@@ -336,26 +476,26 @@ def test_a_check_that_raises_becomes_an_error_finding_and_escalates(
     assert schema_errors(report_validator, assessment) == []
 
 
-def test_on_error_do_not_proceed_refuses_when_a_check_raises(write_policy, example_transaction):
-    policy = extension_policy(write_policy, RAISES, policy_table='on-error = "do_not_proceed"')
+def test_on_error_do_not_proceed_refuses_when_a_check_raises(acme_policy, example_transaction):
+    policy = acme_policy(RAISES, policy_table='on-error = "do_not_proceed"')
     assessment = assess_with(policy, example_transaction("thermal-cameras-private-port"))
     assert assessment.decision == DO_NOT_PROCEED
     assert assessment.findings[0].rule_id == "HRDD-CORE-001"
     assert "HRDD-CAP-001" in assessment.rule_ids
 
 
-def test_a_check_item_that_raises_gives_one_error_per_item(write_policy, example_transaction):
+def test_a_check_item_that_raises_gives_one_error_per_item(acme_policy, example_transaction):
     document = example_transaction("bodycams-municipal-police")
-    assessment = assess_with(extension_policy(write_policy, RAISES_ON_ITEMS), document)
+    assessment = assess_with(acme_policy(RAISES_ON_ITEMS), document)
     errors = [f for f in assessment.findings if f.rule_id == "HRDD-CORE-001"]
     assert sorted(f.subject for f in errors) == ["items[0]", "items[1]"]
     assert all(f.plugin == "acme" and "KeyError" in f.message for f in errors)
     assert assessment.decision == ESCALATE
 
 
-def test_a_profile_hook_that_raises_is_an_error_too(write_policy, example_transaction):
+def test_a_profile_hook_that_raises_is_an_error_too(acme_policy, example_transaction):
     document = example_transaction("thermal-cameras-private-port")
-    assessment = assess_with(extension_policy(write_policy, RAISES_IN_PROFILE), document)
+    assessment = assess_with(acme_policy(RAISES_IN_PROFILE), document)
     assert assessment.decision == ESCALATE
     [error] = [f for f in assessment.findings if f.rule_id == "HRDD-CORE-001"]
     assert error.plugin == "acme"
@@ -363,8 +503,8 @@ def test_a_profile_hook_that_raises_is_an_error_too(write_policy, example_transa
 
 
 @pytest.mark.parametrize("kind", sorted(GARBAGE_RESULTS))
-def test_a_check_that_returns_garbage_is_an_error(kind, write_policy, example_transaction, report_validator):
-    policy = extension_policy(write_policy, garbage(GARBAGE_RESULTS[kind]))
+def test_a_check_that_returns_garbage_is_an_error(kind, acme_policy, example_transaction, report_validator):
+    policy = acme_policy(garbage(GARBAGE_RESULTS[kind]))
     assessment = assess_with(policy, example_transaction("thermal-cameras-private-port"))
     assert assessment.decision == ESCALATE
     [error] = [f for f in assessment.findings if f.rule_id == "HRDD-CORE-002"]
@@ -377,11 +517,9 @@ def test_a_check_that_returns_garbage_is_an_error(kind, write_policy, example_tr
 
 @pytest.mark.parametrize("enforcement", ["advisory", "mandatory", "hard"])
 def test_a_policy_whose_plugins_check_nothing_never_proceeds(
-    enforcement, write_policy, minimal_transaction, report_validator
+    enforcement, acme_policy, minimal_transaction, report_validator
 ):
-    policy = extension_policy(
-        write_policy, NO_CHECKS, extends=None, plugin_table=f'enforcement = "{enforcement}"'
-    )
+    policy = acme_policy(NO_CHECKS, extends=None, plugin_table=f'enforcement = "{enforcement}"')
     engine = hrdd.Engine.from_policy(policy)
     assert [p.name for p in engine.plugins.plugins] == ["acme"]
     assessment = engine.assess(minimal_transaction())
@@ -392,17 +530,15 @@ def test_a_policy_whose_plugins_check_nothing_never_proceeds(
     assert schema_errors(report_validator, assessment) == []
 
 
-def test_nothing_checked_under_on_error_do_not_proceed_refuses(write_policy, minimal_transaction):
-    policy = extension_policy(
-        write_policy, NO_CHECKS, extends=None, policy_table='on-error = "do_not_proceed"'
-    )
+def test_nothing_checked_under_on_error_do_not_proceed_refuses(acme_policy, minimal_transaction):
+    policy = acme_policy(NO_CHECKS, extends=None, policy_table='on-error = "do_not_proceed"')
     assessment = assess_with(policy, minimal_transaction())
     assert assessment.decision == DO_NOT_PROCEED
     assert "HRDD-CORE-003" in assessment.rule_ids
 
 
-def test_when_every_check_fails_nothing_was_checked(write_policy, minimal_transaction):
-    policy = extension_policy(write_policy, RAISES, extends=None)
+def test_when_every_check_fails_nothing_was_checked(acme_policy, minimal_transaction):
+    policy = acme_policy(RAISES, extends=None)
     assessment = assess_with(policy, minimal_transaction())
     assert {"HRDD-CORE-001", "HRDD-CORE-003"} <= set(assessment.rule_ids)
     assert assessment.decision == ESCALATE
@@ -419,11 +555,11 @@ def effective(assessment: hrdd.Assessment, rule_id: str) -> tuple[str, str]:
 
 
 def test_advisory_findings_are_reported_but_never_change_the_decision(
-    write_policy, example_transaction, report_validator
+    acme_policy, capability_engine, example_transaction, report_validator
 ):
     document = example_transaction("thermal-cameras-private-port")
-    alone = hrdd.Engine.from_policy("baseline").assess(document)
-    policy = extension_policy(write_policy, FLAGS, plugin_table='enforcement = "advisory"')
+    alone = capability_engine.assess(document)
+    policy = acme_policy(FLAGS, plugin_table='enforcement = "advisory"')
     assessment = assess_with(policy, document)
 
     assert assessment.decision == alone.decision == PROCEED
@@ -437,8 +573,8 @@ def test_advisory_findings_are_reported_but_never_change_the_decision(
 
 
 @pytest.mark.parametrize("enforcement", ["mandatory", "hard"])
-def test_mandatory_and_hard_findings_decide(enforcement, write_policy, example_transaction):
-    policy = extension_policy(write_policy, FLAGS, plugin_table=f'enforcement = "{enforcement}"')
+def test_mandatory_and_hard_findings_decide(enforcement, acme_policy, example_transaction):
+    policy = acme_policy(FLAGS, plugin_table=f'enforcement = "{enforcement}"')
     assessment = assess_with(policy, example_transaction("thermal-cameras-private-port"))
     assert assessment.decision == ESCALATE
     assert effective(assessment, "ACME-001") == ("escalate", enforcement)
@@ -448,9 +584,8 @@ def test_mandatory_and_hard_findings_decide(enforcement, write_policy, example_t
     assert safeguards["Obtain an Acme end-use certificate."] == ("ACME-002",)
 
 
-def test_rule_enforcement_makes_one_rule_of_an_advisory_plugin_count(write_policy, example_transaction):
-    policy = extension_policy(
-        write_policy,
+def test_rule_enforcement_makes_one_rule_of_an_advisory_plugin_count(acme_policy, example_transaction):
+    policy = acme_policy(
         FLAGS,
         plugin_table='enforcement = "advisory"\n[plugins.acme.rule-enforcement]\nACME-002 = "hard"',
     )
@@ -460,23 +595,24 @@ def test_rule_enforcement_makes_one_rule_of_an_advisory_plugin_count(write_polic
     assert assessment.decision == SAFEGUARDS
 
 
-def test_rule_enforcement_makes_one_rule_of_a_mandatory_plugin_advisory(write_policy, example_transaction):
-    policy = extension_policy(
-        write_policy, FLAGS, plugin_table='[plugins.acme.rule-enforcement]\nACME-001 = "advisory"'
-    )
+def test_rule_enforcement_makes_one_rule_of_a_mandatory_plugin_advisory(acme_policy, example_transaction):
+    policy = acme_policy(FLAGS, plugin_table='[plugins.acme.rule-enforcement]\nACME-001 = "advisory"')
     assessment = assess_with(policy, example_transaction("thermal-cameras-private-port"))
     assert effective(assessment, "ACME-001") == ("info", "advisory")
     assert effective(assessment, "ACME-002") == ("safeguards_required", "mandatory")
     assert assessment.decision == SAFEGUARDS
 
 
-def test_enforcement_applies_to_installed_plugins_too(write_policy, example_transaction):
+def test_enforcement_applies_to_installed_plugins_too(
+    write_policy, capability_only_policy, capability_engine, example_transaction
+):
     document = example_transaction("traffic-cameras-face-matching")
+    assert capability_engine.assess(document).decision == DO_NOT_PROCEED
     advisory = write_policy(
-        """
+        f"""
         [policy]
         name = "advisory-capabilities"
-        extends = "baseline"
+        extends = {json.dumps(str(capability_only_policy))}
 
         [plugins.hrdd-item-capability]
         enforcement = "advisory"
@@ -508,8 +644,8 @@ def test_enforcement_applies_to_installed_plugins_too(write_policy, example_tran
     [RAISES, ERROR_FINDING, garbage('"nonsense"')],
     ids=["raises", "returns-error-finding", "returns-garbage"],
 )
-def test_errors_of_an_advisory_plugin_still_count(source, write_policy, example_transaction):
-    policy = extension_policy(write_policy, source, plugin_table='enforcement = "advisory"')
+def test_errors_of_an_advisory_plugin_still_count(source, acme_policy, example_transaction):
+    policy = acme_policy(source, plugin_table='enforcement = "advisory"')
     assessment = assess_with(policy, example_transaction("thermal-cameras-private-port"))
     assert assessment.decision == ESCALATE
     [error] = [f for f in assessment.findings if f.plugin == "acme"]
@@ -564,11 +700,13 @@ licence = "proprietary"
 """
 
 
-def watchlist_policy(write_policy, tmp_path, config: str, name: str = "policy.toml") -> Path:
+def watchlist_policy(write_policy, tmp_path, base: Path, config: str, name: str = "policy.toml") -> Path:
+    """The watchlist extension configured by ``config``, on top of the policy ``base``."""
     (tmp_path / "data").mkdir(exist_ok=True)
     (tmp_path / "data" / "watchlist.toml").write_text(WATCHLIST, encoding="utf-8")
     return write_policy(
-        f'[policy]\nname = "acme"\nextends = "baseline"\n[plugins.acme]\npath = "acme_ext.py"\n'
+        f'[policy]\nname = "acme"\nextends = {json.dumps(str(base))}\n'
+        '[plugins.acme]\npath = "acme_ext.py"\n'
         f"[plugins.acme.config]\n{config}\n",
         extensions={"acme_ext.py": WATCHLIST_EXTENSION},
         name=name,
@@ -576,9 +714,11 @@ def watchlist_policy(write_policy, tmp_path, config: str, name: str = "policy.to
 
 
 def test_hrdd_configure_loads_data_that_checks_use_and_provenance_names(
-    write_policy, tmp_path, example_transaction
+    write_policy, tmp_path, capability_only_policy, example_transaction
 ):
-    policy = watchlist_policy(write_policy, tmp_path, 'watchlist = "data/watchlist.toml"')
+    policy = watchlist_policy(
+        write_policy, tmp_path, capability_only_policy, 'watchlist = "data/watchlist.toml"'
+    )
     document = example_transaction("thermal-cameras-private-port")
     document["end_user"]["name"] = "Globex Surveillance Ltd"
     assessment = assess_with(policy, document)
@@ -597,8 +737,10 @@ def test_hrdd_configure_loads_data_that_checks_use_and_provenance_names(
     assert "hrdd-item-capability-taxonomy" in data
 
 
-def test_missing_data_file_is_a_policy_error_naming_it(write_policy, tmp_path):
-    policy = watchlist_policy(write_policy, tmp_path, 'watchlist = "data/missing.toml"')
+def test_missing_data_file_is_a_policy_error_naming_it(write_policy, tmp_path, capability_only_policy):
+    policy = watchlist_policy(
+        write_policy, tmp_path, capability_only_policy, 'watchlist = "data/missing.toml"'
+    )
     with pytest.raises(hrdd.PolicyError) as excinfo:
         hrdd.Engine.from_policy(policy)
     [problem] = excinfo.value.problems
@@ -606,8 +748,10 @@ def test_missing_data_file_is_a_policy_error_naming_it(write_policy, tmp_path):
     assert "not found" in problem.message
 
 
-def test_data_file_without_provenance_is_refused(write_policy, tmp_path):
-    policy = watchlist_policy(write_policy, tmp_path, 'watchlist = "data/watchlist.toml"')
+def test_data_file_without_provenance_is_refused(write_policy, tmp_path, capability_only_policy):
+    policy = watchlist_policy(
+        write_policy, tmp_path, capability_only_policy, 'watchlist = "data/watchlist.toml"'
+    )
     (tmp_path / "data" / "watchlist.toml").write_text(
         WATCHLIST.replace('licence = "proprietary"', "").replace('version = "2026.11"', ""),
         encoding="utf-8",
@@ -617,8 +761,8 @@ def test_data_file_without_provenance_is_refused(write_policy, tmp_path):
     assert sorted(p.path for p in excinfo.value.problems) == ["$.meta.licence", "$.meta.version"]
 
 
-def test_required_plugin_config_is_enforced(write_policy, tmp_path):
-    policy = watchlist_policy(write_policy, tmp_path, "")
+def test_required_plugin_config_is_enforced(write_policy, tmp_path, capability_only_policy):
+    policy = watchlist_policy(write_policy, tmp_path, capability_only_policy, "")
     with pytest.raises(hrdd.PolicyError) as excinfo:
         hrdd.Engine.from_policy(policy)
     [problem] = excinfo.value.problems
@@ -630,7 +774,7 @@ def test_required_plugin_config_is_enforced(write_policy, tmp_path):
     [("raise OSError('licence server down')", "licence server down"), ("return {'data': []}", "PluginSetup")],
     ids=["raises", "returns-garbage"],
 )
-def test_hrdd_configure_failures_refuse_the_policy(write_policy, body, expected):
+def test_hrdd_configure_failures_refuse_the_policy(acme_policy, body, expected):
     source = (
         PLUGIN_INFO
         + f"""
@@ -641,21 +785,26 @@ def hrdd_configure(config, policy_dir):
 """
     )
     with pytest.raises(hrdd.PluginLoadError) as excinfo:
-        hrdd.Engine.from_policy(extension_policy(write_policy, source))
+        hrdd.Engine.from_policy(acme_policy(source))
     [problem] = excinfo.value.problems
     assert problem.path == "$.plugins['acme']"
     assert "acme" in problem.message and "hrdd_configure" in problem.message
     assert expected in problem.message
 
 
-def test_engines_do_not_share_data_a_plugin_loaded(write_policy, tmp_path, minimal_transaction):
+def test_engines_do_not_share_data_a_plugin_loaded(
+    write_policy, tmp_path, capability_only_policy, minimal_transaction
+):
     extended = watchlist_policy(
         write_policy,
         tmp_path,
+        capability_only_policy,
         'watchlist = "data/watchlist.toml"\nextra = ["Initech Intercept"]',
         name="extended.toml",
     )
-    plain = watchlist_policy(write_policy, tmp_path, 'watchlist = "data/watchlist.toml"')
+    plain = watchlist_policy(
+        write_policy, tmp_path, capability_only_policy, 'watchlist = "data/watchlist.toml"'
+    )
     document = minimal_transaction()
     document["end_user"]["name"] = "Initech Intercept"
 
@@ -693,8 +842,8 @@ def hrdd_report_contribution(assessment):
 )
 
 
-def test_a_plugin_can_add_a_report_format(write_policy, example_transaction):
-    engine = hrdd.Engine.from_policy(extension_policy(write_policy, MARKDOWN_RENDERER))
+def test_a_plugin_can_add_a_report_format(acme_policy, example_transaction):
+    engine = hrdd.Engine.from_policy(acme_policy(MARKDOWN_RENDERER))
     assert engine.formats == ("json", "markdown", "text")
     assessment = engine.assess(example_transaction("drone-border-guard"))
     assert engine.render(assessment, "markdown") == "# TX-2026-0006: escalate\n"
@@ -705,8 +854,8 @@ def test_a_plugin_can_add_a_report_format(write_policy, example_transaction):
     assert "json, markdown, text" in str(excinfo.value)
 
 
-def test_a_report_contribution_hook_is_accepted_and_answers(write_policy, example_transaction):
-    engine = hrdd.Engine.from_policy(extension_policy(write_policy, MARKDOWN_RENDERER))
+def test_a_report_contribution_hook_is_accepted_and_answers(acme_policy, example_transaction):
+    engine = hrdd.Engine.from_policy(acme_policy(MARKDOWN_RENDERER))
     assessment = engine.assess(example_transaction("thermal-cameras-private-port"))
     assert assessment.contributions == {"acme": {"decision": "proceed"}}
     assert assessment.to_dict()["contributions"] == {"acme": {"decision": "proceed"}}
@@ -721,9 +870,9 @@ def test_the_baseline_renders_json_and_text_only(engine):
 # --------------------------------------------------------------------------------------
 
 
-def test_checks_list_every_check_that_ran_including_passes(write_policy, example_transaction):
+def test_checks_list_every_check_that_ran_including_passes(acme_policy, example_transaction):
     document = example_transaction("bodycams-municipal-police")
-    assessment = assess_with(extension_policy(write_policy, CLEAN), document)
+    assessment = assess_with(acme_policy(CLEAN), document)
     checks = {(c.plugin, c.hook, c.subject): (c.outcome, c.findings) for c in assessment.checks}
     assert checks[("acme", "hrdd_check_end_user", None)] == ("pass", 0)
     assert checks[("acme", "hrdd_check_contract", None)] == ("pass", 0)
@@ -762,7 +911,7 @@ def sha256_file(path: Path) -> str:
 def test_provenance_names_core_policy_chain_plugins_data_and_input(
     write_policy, example_transaction, tmp_path
 ):
-    policy = extension_policy(write_policy, CLEAN)
+    policy = extension_policy(write_policy, CLEAN, extends="baseline")
     document = example_transaction("thermal-cameras-private-port")
     provenance = assess_with(policy, document).to_dict()["provenance"]
 
@@ -777,23 +926,29 @@ def test_provenance_names_core_policy_chain_plugins_data_and_input(
         {"source": "builtin:baseline", "sha256": sha256_file(baseline)},
     ]
 
+    # the extension and every plugin the baseline enables, each once
+    assert sorted(p["name"] for p in provenance["plugins"]) == sorted(["acme", *BASELINE_PLUGINS])
     plugins = {p["name"]: p for p in provenance["plugins"]}
-    assert set(plugins) == {"acme", CAP}
     assert plugins["acme"] == {
         "name": "acme",
         "version": "1.2.3",
         "sha256": sha256_file(tmp_path / "acme_ext.py"),
         "source": "path:acme_ext.py",
     }
-    assert plugins[CAP]["version"] == metadata.version(CAP)
-    assert plugins[CAP]["source"] == "entry-point"
-    assert SHA256.match(plugins[CAP]["sha256"])
+    for name in BASELINE_PLUGINS:
+        assert plugins[name]["version"] == metadata.version(name), name
+        assert plugins[name]["source"] == "entry-point", name
+        assert SHA256.match(plugins[name]["sha256"]), name
+    assert len({plugins[name]["sha256"] for name in BASELINE_PLUGINS}) == len(BASELINE_PLUGINS)
 
-    [data] = provenance["data"]
-    assert data["name"] == "hrdd-item-capability-taxonomy"
-    for key in ("version", "source", "licence", "date"):
-        assert data[key], key
-    assert SHA256.match(data["sha256"])
+    # every data set the baseline's plugins loaded, each once, hashed as shipped
+    assert sorted(d["name"] for d in provenance["data"]) == sorted(BASELINE_DATA)
+    for data in provenance["data"]:
+        shipped = ROOT / BASELINE_DATA[data["name"]]
+        for key in ("version", "source", "licence", "date"):
+            assert data[key], (data["name"], key)
+        assert data["path"] == shipped.name
+        assert data["sha256"] == sha256_file(shipped), data["name"]
 
     assert SHA256.match(provenance["input_sha256"])
     assessed_at = dt.datetime.fromisoformat(provenance["assessed_at"])
@@ -801,10 +956,10 @@ def test_provenance_names_core_policy_chain_plugins_data_and_input(
     assert abs(dt.datetime.now(dt.UTC) - assessed_at) < dt.timedelta(minutes=5)
 
 
-def test_changing_the_extension_changes_its_sha256(write_policy, example_transaction):
+def test_changing_the_extension_changes_its_sha256(acme_policy, example_transaction):
     document = example_transaction("thermal-cameras-private-port")
-    before = assess_with(extension_policy(write_policy, CLEAN), document)
-    after = assess_with(extension_policy(write_policy, CLEAN + "\n# edited\n"), document)
+    before = assess_with(acme_policy(CLEAN), document)
+    after = assess_with(acme_policy(CLEAN + "\n# edited\n"), document)
     old, new = ({p.name: p.sha256 for p in a.provenance.plugins} for a in (before, after))
     assert old["acme"] != new["acme"]
     assert old[CAP] == new[CAP]
@@ -997,7 +1152,7 @@ def hrdd_check_item(item, transaction, context):
 )
 
 
-def test_items_sharing_an_id_do_not_share_capabilities(write_policy, minimal_transaction):
+def test_items_sharing_an_id_do_not_share_capabilities(acme_policy, minimal_transaction):
     document = minimal_transaction(
         items=[
             {"id": "X", "name": "Thermal camera", "categories": ["thermal_imaging"]},
@@ -1009,7 +1164,7 @@ def test_items_sharing_an_id_do_not_share_capabilities(write_policy, minimal_tra
             },
         ]
     )
-    engine = hrdd.Engine.from_policy(extension_policy(write_policy, PROFILE_PROBE))
+    engine = hrdd.Engine.from_policy(acme_policy(PROFILE_PROBE))
     try:
         assessment = engine.assess(document)
     except TransactionError as refusal:  # refusing duplicate ids is a correct answer too

@@ -6,6 +6,7 @@ report every problem of the document at once, so a policy team fixes it in one p
 
 from __future__ import annotations
 
+import json
 from importlib import metadata
 
 import pytest
@@ -16,6 +17,16 @@ from hrdd.policy import Policy
 
 CAP = "hrdd-item-capability"
 CAP_TABLE = f"$.plugins['{CAP}']"
+# The plugins policies/baseline.toml enables, in the order the engine loads them (by name).
+BASELINE_PLUGINS = [
+    "hrdd-contract-safeguards",
+    "hrdd-human-rights-record",
+    "hrdd-item-capability",
+    "hrdd-legal-framework",
+    "hrdd-program",
+    "hrdd-public-reporting",
+    "hrdd-stakeholders",
+]
 
 EXTENSION = """
     from hrdd import Finding, PluginInfo, RuleInfo, hookimpl
@@ -52,7 +63,26 @@ def test_baseline_loads_by_name():
     engine = hrdd.Engine.from_policy("baseline")
     assert engine.policy.name == "baseline"
     assert engine.policy.source == "builtin:baseline"
-    assert [p.name for p in engine.plugins.plugins] == [CAP]
+    assert [p.name for p in engine.plugins.plugins] == BASELINE_PLUGINS
+    for name in BASELINE_PLUGINS:
+        settings = engine.policy.plugin(name)
+        assert settings is not None, name
+        assert settings.enforcement == hrdd.Enforcement.MANDATORY, name
+
+
+def test_the_capability_only_policy_has_the_baselines_capability_settings(capability_only_policy):
+    """The core tests use capability_only_policy in place of the baseline; it must configure
+    hrdd-item-capability exactly as the baseline does."""
+    alone = Policy.load(capability_only_policy)
+    baseline = Policy.load("baseline")
+    assert [p.name for p in alone.plugins] == [CAP]
+    ours, theirs = alone.plugin(CAP), baseline.plugin(CAP)
+    assert ours is not None and theirs is not None
+    assert ours.enforcement == theirs.enforcement
+    assert ours.version == theirs.version
+    assert dict(ours.config) == dict(theirs.config)
+    assert dict(ours.rule_enforcement) == dict(theirs.rule_enforcement)
+    assert alone.on_error == baseline.on_error
 
 
 def test_no_policy_means_baseline():
@@ -75,9 +105,12 @@ def test_company_policy_extends_baseline_by_name(write_policy):
     assert engine.policy.name == "acme-export-policy"
     assert engine.policy.version == "2026.11.0"
     assert [f.source for f in engine.policy.chain] == [str(path), "builtin:baseline"]
-    # inherited from the baseline: the plugin and its configuration
-    assert [p.name for p in engine.plugins.plugins] == [CAP]
+    # inherited from the baseline: its plugins and their configuration
+    assert [p.name for p in engine.plugins.plugins] == BASELINE_PLUGINS
     assert engine.plugins.by_name[CAP].config["escalate_at"] == 4
+    baseline = hrdd.Engine.from_policy("baseline")
+    for name in BASELINE_PLUGINS:
+        assert engine.plugins.by_name[name].config == baseline.plugins.by_name[name].config, name
 
 
 def test_company_policy_extends_a_file_by_relative_path(write_policy):
@@ -106,7 +139,7 @@ def test_company_policy_extends_a_file_by_relative_path(write_policy):
     assert sources[0] == str(team)
     assert sources[1].endswith("acme.toml")
     assert sources[2] == "builtin:baseline"
-    assert [p.name for p in engine.plugins.plugins] == [CAP]
+    assert [p.name for p in engine.plugins.plugins] == BASELINE_PLUGINS
 
 
 def test_later_files_override_earlier_ones_and_config_tables_deep_merge(write_policy):
@@ -148,15 +181,16 @@ def test_later_files_override_earlier_ones_and_config_tables_deep_merge(write_po
     assert settings.version == ">=0.1,<1"  # untouched baseline key survives
 
 
-def test_overridden_threshold_changes_the_decision(write_policy, example_transaction):
+def test_overridden_threshold_changes_the_decision(write_policy, capability_only_policy, example_transaction):
     """A user notices a config override by its effect: the border-guard drone (misuse
-    potential 4) is escalated by the baseline, but not once ``escalate_at`` is raised to 5."""
+    potential 4) is escalated under the baseline's capability settings, but not once
+    ``escalate_at`` is raised to 5."""
     document = example_transaction("drone-border-guard")
     path = write_policy(
-        """
+        f"""
         [policy]
         name = "lenient"
-        extends = "baseline"
+        extends = {json.dumps(str(capability_only_policy))}
 
         [plugins.hrdd-item-capability]
         enforcement = "hard"
@@ -165,21 +199,48 @@ def test_overridden_threshold_changes_the_decision(write_policy, example_transac
         escalate_at = 5
         """
     )
-    baseline = hrdd.Engine.from_policy("baseline").assess(document)
+    strict = hrdd.Engine.from_policy(capability_only_policy).assess(document)
     lenient = hrdd.Engine.from_policy(path).assess(document)
-    assert baseline.decision == hrdd.Decision.ESCALATE
-    assert "HRDD-CAP-009" in baseline.rule_ids
+    assert strict.decision == hrdd.Decision.ESCALATE
+    assert "HRDD-CAP-009" in strict.rule_ids
     assert "HRDD-CAP-009" not in lenient.rule_ids
     assert lenient.decision == hrdd.Decision.PROCEED_WITH_SAFEGUARDS
     assert {f.enforcement for f in lenient.findings} == {hrdd.Enforcement.HARD}
 
 
-def test_enabled_false_removes_an_inherited_plugin(write_policy, minimal_transaction):
+def test_overridden_threshold_also_changes_what_the_baseline_finds(write_policy, example_transaction):
+    """The same override on top of the whole baseline: HRDD-CAP-009 goes, and only the rules
+    of the overridden plugin change; the other plugins still decide for themselves."""
+    document = example_transaction("drone-border-guard")
     path = write_policy(
         """
         [policy]
-        name = "nothing"
+        name = "lenient"
         extends = "baseline"
+
+        [plugins.hrdd-item-capability.config]
+        escalate_at = 5
+        """
+    )
+    baseline = hrdd.Engine.from_policy("baseline").assess(document)
+    lenient = hrdd.Engine.from_policy(path).assess(document)
+    assert "HRDD-CAP-009" in baseline.rule_ids
+    assert "HRDD-CAP-009" not in lenient.rule_ids
+
+    def others(assessment: hrdd.Assessment) -> list[tuple[str, str | None, str]]:
+        return sorted(
+            (f.rule_id, f.subject, f.decisive_outcome.value) for f in assessment.findings if f.plugin != CAP
+        )
+
+    assert others(lenient) == others(baseline)
+
+
+def test_enabled_false_removes_an_inherited_plugin(write_policy, capability_only_policy, minimal_transaction):
+    path = write_policy(
+        f"""
+        [policy]
+        name = "nothing"
+        extends = {json.dumps(str(capability_only_policy))}
 
         [plugins.hrdd-item-capability]
         enabled = false
@@ -192,8 +253,27 @@ def test_enabled_false_removes_an_inherited_plugin(write_policy, minimal_transac
     assert assessment.rule_ids == ("HRDD-CORE-003",)
 
 
+def test_enabled_false_removes_one_plugin_of_the_baseline(write_policy, minimal_transaction):
+    path = write_policy(
+        """
+        [policy]
+        name = "no-capability-review"
+        extends = "baseline"
+
+        [plugins.hrdd-item-capability]
+        enabled = false
+        """
+    )
+    engine = hrdd.Engine.from_policy(path)
+    assert [p.name for p in engine.plugins.plugins] == [n for n in BASELINE_PLUGINS if n != CAP]
+    assessment = engine.assess(minimal_transaction())
+    assert CAP not in {c.plugin for c in assessment.checks}
+    assert CAP not in {f.plugin for f in assessment.findings}
+    assert not any(rule.startswith("HRDD-CAP-") for rule in assessment.rule_ids)
+
+
 def test_enabled_true_in_a_child_restores_a_plugin_its_parent_disabled(write_policy):
-    write_policy(
+    off = write_policy(
         """
         [policy]
         name = "off"
@@ -214,7 +294,13 @@ def test_enabled_true_in_a_child_restores_a_plugin_its_parent_disabled(write_pol
         enabled = true
         """
     )
-    assert [p.name for p in hrdd.Engine.from_policy(path).plugins.plugins] == [CAP]
+    assert CAP not in [p.name for p in hrdd.Engine.from_policy(off).plugins.plugins]
+    engine = hrdd.Engine.from_policy(path)
+    assert [p.name for p in engine.plugins.plugins] == BASELINE_PLUGINS
+    # restored with the configuration the baseline gave it
+    assert (
+        engine.plugins.by_name[CAP].config == hrdd.Engine.from_policy("baseline").plugins.by_name[CAP].config
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import copy
 import io
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -280,14 +281,17 @@ def baseline_engine() -> hrdd.Engine:
 
 
 @pytest.fixture(scope="module", params=["escalate", "do_not_proceed"])
-def flaky_engine(request, tmp_path_factory) -> hrdd.Engine:
+def flaky_engine(request, tmp_path_factory, capability_only_policy) -> hrdd.Engine:
+    """The flaky extension on top of the capability-only policy: failing closed is the
+    core's doing, whatever else a policy enables (and with fewer plugins escalating on
+    their own, a deal that would otherwise proceed is likelier)."""
     directory = tmp_path_factory.mktemp(f"flaky-{request.param}")
     (directory / "flaky.py").write_text(FLAKY, encoding="utf-8")
     policy = directory / "policy.toml"
     policy.write_text(
         "[policy]\n"
         'name = "flaky"\n'
-        'extends = "baseline"\n'
+        f"extends = {json.dumps(str(capability_only_policy))}\n"
         f'on-error = "{request.param}"\n'
         "[plugins.flaky]\n"
         'path = "flaky.py"\n'
@@ -300,6 +304,21 @@ def flaky_engine(request, tmp_path_factory) -> hrdd.Engine:
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cli-input")
+
+
+@contextlib.contextmanager
+def default_engine(engine: hrdd.Engine) -> Iterator[None]:
+    """``hrdd assess`` builds the default policy's engine on every call (the baseline, with
+    all its plugins and data); inside this block it gets ``engine``, built once per module.
+    Any other policy is still built as usual."""
+    build = hrdd.Engine.from_policy
+
+    def from_policy(policy: Any = None) -> hrdd.Engine:
+        return engine if policy is None else build(policy)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hrdd.Engine, "from_policy", staticmethod(from_policy))
+        yield
 
 
 # --------------------------------------------------------------------------------------
@@ -414,11 +433,11 @@ RANDOM_FILES = (
 
 @PROPERTY_SETTINGS
 @given(content=RANDOM_FILES, suffix=st.sampled_from([".json", ".toml", ".JSON", ""]))
-def test_cli_on_random_bytes_exits_2_without_a_traceback(files, content, suffix):
+def test_cli_on_random_bytes_exits_2_without_a_traceback(baseline_engine, files, content, suffix):
     path = files / f"tx{suffix}"
     path.write_bytes(content)
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with default_engine(baseline_engine), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["assess", str(path)])
     assert code == 2, err.getvalue()
     assert out.getvalue() == ""
