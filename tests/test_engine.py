@@ -1201,3 +1201,17 @@ def test_a_string_that_is_not_unicode_is_an_input_error_with_its_path(engine, mi
     with pytest.raises(TransactionError) as excinfo:
         engine.assess(document)
     assert [p.path for p in excinfo.value.problems] == ["$.end_user.name"]
+
+
+def test_changing_a_report_does_not_change_later_reports(engine, example_transaction):
+    """Findings may be shared between assessments; the report a caller gets is its own."""
+    document = example_transaction("brand-monitoring-analytics")
+    first = engine.assess(document).to_dict()
+    for finding in first["findings"]:
+        for evidence in finding["evidence"]:
+            if isinstance(evidence["value"], list):
+                evidence["value"].append("tampered")
+            if isinstance(evidence["value"], dict):
+                evidence["value"]["tampered"] = True
+    second = engine.assess(document).to_dict()
+    assert "tampered" not in json.dumps(second)

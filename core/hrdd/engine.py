@@ -7,8 +7,12 @@ Findings are sorted before the decision is taken: no result depends on registrat
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import hashlib
+import operator
+import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,12 +53,50 @@ _HARD, _ADVISORY = Enforcement.HARD, Enforcement.ADVISORY
 _INFO_RANK = OUTCOME_RANK["info"]
 _ACTION_RANK = OUTCOME_RANK["safeguards_required"]
 
+_SORT_KEY, _WEIGHT, _FINDING = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
+_STR_ONLY = frozenset({str})
+_VALUE = {outcome: outcome.value for outcome in Outcome}  # without the enum's slow .value descriptor
+
 CHECK_HOOKS = ("hrdd_check_item", "hrdd_check_end_user", "hrdd_check_contract")
 NOT_APPLICABLE = "not_applicable"
 _NOT_EXAMINED = frozenset({"error", NOT_APPLICABLE})
 
 _SEVERITY_WEIGHT = {"none": 0, "low": 15, "medium": 35, "high": 60, "critical": 85}
+_LOW_WEIGHT, _MEDIUM_WEIGHT = _SEVERITY_WEIGHT["low"], _SEVERITY_WEIGHT["medium"]
 _RISK_LEVELS = ((70, "critical"), (45, "high"), (20, "medium"), (0, "low"))
+# Every score's Risk, built once: a Risk is an immutable value, and assessments share them.
+_RISKS = tuple(
+    Risk(score, next(name for floor, name in _RISK_LEVELS if score >= floor)) for score in range(101)
+)
+
+
+# A finding's weight in risk_of by its effective outcome and severity: its severity's weight,
+# at most a low severity's unless the outcome asks for action.
+_WEIGHTS = {
+    outcome: {
+        severity: _SEVERITY_WEIGHT[severity]
+        if OUTCOME_RANK[outcome] >= _ACTION_RANK
+        else min(_SEVERITY_WEIGHT[severity], _LOW_WEIGHT)
+        for severity in Severity
+    }
+    for outcome in Outcome
+}
+
+
+def _weight(finding: Finding) -> int:
+    """A finding's weight in :func:`risk_of`."""
+    return _WEIGHTS[finding.decisive_outcome][finding.severity]
+
+
+def _risk(weights: Sequence[int]) -> Risk:
+    """The risk of findings of these weights: the heaviest, plus 3 for each further one of at
+    least medium weight."""
+    if not weights:
+        return _RISKS[0]
+    ordered = sorted(weights)  # C-level: cheaper than a Python loop over the findings
+    top = ordered[-1]
+    further = len(ordered) - bisect.bisect_left(ordered, _MEDIUM_WEIGHT) - (top >= _MEDIUM_WEIGHT)
+    return _RISKS[min(100, top + 3 * further)]
 
 
 def risk_of(findings: Sequence[Finding]) -> Risk:
@@ -62,20 +104,7 @@ def risk_of(findings: Sequence[Finding]) -> Risk:
     at least medium severity (capped at 100). A finding whose effective outcome is only
     ``info`` or ``pass`` (advisory findings included) weighs at most as a low-severity one, so
     a deal nothing stands in the way of never shows a high risk."""
-    weights = sorted(
-        (
-            _SEVERITY_WEIGHT[f.severity.value]
-            if OUTCOME_RANK[f.decisive_outcome] >= _ACTION_RANK
-            else min(_SEVERITY_WEIGHT[f.severity.value], _SEVERITY_WEIGHT["low"])
-            for f in findings
-        ),
-        reverse=True,
-    )
-    if not weights:
-        return Risk(0, "low")
-    score = min(100, weights[0] + 3 * sum(1 for w in weights[1:] if w >= _SEVERITY_WEIGHT["medium"]))
-    level = next(name for floor, name in _RISK_LEVELS if score >= floor)
-    return Risk(score, level)
+    return _risk([_weight(f) for f in findings])
 
 
 def canonical_json(document: Any) -> bytes:
@@ -99,6 +128,69 @@ class _Call:
     plugin: str
     function: Callable[..., Any]
     argnames: tuple[str, ...]
+    # Picks the implementation's arguments, in its order, from the hook's arguments by name
+    # (built once: this is on every assessment's path, once per call).
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] = attrs.field(eq=False, repr=False)
+
+    @pick.default
+    def _picker(self) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+        if len(self.argnames) > 1:
+            return operator.itemgetter(*self.argnames)  # a tuple, in C
+        if self.argnames:
+            name = self.argnames[0]
+            return lambda arguments: (arguments[name],)
+        return lambda arguments: ()
+
+
+# A finding as the decision sees it: its sort key, its weight in the risk score, and the
+# finding (enforced, with the engine's fields).
+_Ranked = tuple[tuple[Any, ...], int, Finding]
+# A safety bound on the findings remembered per plugin (see _Enforcing); entries normally
+# leave with the findings they describe.
+ENFORCED_CACHE_SIZE = 4096
+
+
+class _FindingRef(weakref.ref[Finding]):
+    """A weak reference to a plugin's finding that knows its key in the memory."""
+
+    __slots__ = ("key",)
+    key: int
+
+
+class _Enforcing:
+    """How the policy enforces one plugin's findings (fixed when the engine is built), and the
+    plugin's findings already enforced.
+
+    A plugin that memoises its (immutable) findings returns the same objects for the same
+    inputs; each is then enforced, copied and ranked once. ``enforced`` maps ``id(finding)``
+    to (a weak reference to the plugin's finding, the subject it was reported on, the ranked
+    enforced copy, its effective outcome). The reference is weak so that an entry lives only
+    as long as the plugin keeps the finding: findings built afresh for each transaction leave
+    with it (nothing accumulates for the garbage collector to traverse), and an id is never
+    trusted alone (a hit is confirmed by identity).
+    """
+
+    __slots__ = ("declared", "enforced", "enforcement", "per_rule")
+
+    def __init__(
+        self, declared: frozenset[str], enforcement: Enforcement, per_rule: Mapping[str, Enforcement]
+    ) -> None:
+        self.declared = declared
+        self.enforcement = enforcement
+        self.per_rule = per_rule
+        self.enforced: dict[int, tuple[_FindingRef, str | None, _Ranked, Outcome]] = {}
+
+    def remember(self, finding: Finding, subject: str | None, ranked: _Ranked, effective: Outcome) -> None:
+        if len(self.enforced) >= ENFORCED_CACHE_SIZE:
+            self.enforced.clear()
+        ref = _FindingRef(finding, self._forget)
+        ref.key = key = id(finding)
+        self.enforced[key] = (ref, subject, ranked, effective)
+
+    def _forget(self, ref: _FindingRef) -> None:
+        entry = self.enforced.get(ref.key)
+        if entry is not None and entry[0] is ref:
+            self.enforced.pop(ref.key, None)
 
 
 def _error_finding(plugin: str, hook: str, subject: str | None, rule: str, message: str) -> Finding:
@@ -128,8 +220,20 @@ class Engine:
         self.policy = policy
         self.plugins = plugins
         self._error_rank = OUTCOME_RANK[policy.on_error]
+        # Each effective outcome's rank in the decision (``error`` as the policy ranks it).
+        self._rank_of = {o: self._error_rank if o is _ERROR else OUTCOME_RANK[o] for o in Outcome}
         self._plugin_by_name: dict[str, LoadedPlugin] = dict(plugins.by_name)
         self._rule_ids = {name: plugin.rule_ids for name, plugin in self._plugin_by_name.items()}
+        self._publishes = {name: frozenset(p.info.publishes) for name, p in self._plugin_by_name.items()}
+        self._enforcing = {
+            name: _Enforcing(
+                self._rule_ids[name], plugin.settings.enforcement, dict(plugin.settings.rule_enforcement)
+            )
+            for name, plugin in self._plugin_by_name.items()
+        }
+        self._stamp: tuple[int, str] = (-1, "")  # (second, its ISO time): see _assessed_at
+        self._safeguards: dict[tuple[str, tuple[str, ...]], RequiredSafeguard] = {}
+        self._records: dict[tuple[str, str, str | None, str, int], CheckRecord] = {}
         self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
         self._calls["hrdd_transaction_facts"] = self._facts_in_dependency_order()
         self._provenance_parts = (
@@ -260,42 +364,50 @@ class Engine:
             name: CheckContext(name, plugin.config, plugin.settings.policy_dir, facts, plugin.state)
             for name, plugin in self._plugin_by_name.items()
         }
-        findings: list[Finding] = []
+        findings: list[_Ranked] = []
         checks: list[CheckRecord] = []
 
         for item in transaction.items:
             arguments = {"item": item, "transaction": transaction}
             for call in self._calls["hrdd_item_profile"]:
                 self._profile(call, arguments, contexts[call.plugin], item.id, facts, findings, checks)
+        arguments = {"transaction": transaction}
         for call in self._calls["hrdd_transaction_facts"]:
-            self._publish(call, {"transaction": transaction}, contexts[call.plugin], facts, findings, checks)
+            self._publish(call, arguments, contexts[call.plugin], facts, findings, checks)
         for item in transaction.items:
-            arguments = {"item": item, "transaction": transaction}
+            item_arguments = {"item": item, "transaction": transaction}
             for call in self._calls["hrdd_check_item"]:
                 self._check(
-                    call, "hrdd_check_item", arguments, contexts[call.plugin], item.path, findings, checks
+                    call,
+                    "hrdd_check_item",
+                    item_arguments,
+                    contexts[call.plugin],
+                    item.path,
+                    findings,
+                    checks,
                 )
-        arguments = {"transaction": transaction}
         for hook in ("hrdd_check_end_user", "hrdd_check_contract"):
             for call in self._calls[hook]:
                 self._check(call, hook, arguments, contexts[call.plugin], None, findings, checks)
 
         if not any(check.hook in CHECK_HOOKS and check.outcome not in _NOT_EXAMINED for check in checks):
             findings.append(
-                _error_finding(
-                    "hrdd",
-                    "-",
-                    None,
-                    RULE_NOTHING_CHECKED,
-                    f"No check examined this transaction under policy {self.policy.name!r} (none ran, "
-                    "or every one said it does not apply), so it cannot be cleared.",
+                self._ranked(
+                    _error_finding(
+                        "hrdd",
+                        "-",
+                        None,
+                        RULE_NOTHING_CHECKED,
+                        f"No check examined this transaction under policy {self.policy.name!r} (none ran, "
+                        "or every one said it does not apply), so it cannot be cleared.",
+                    )
                 )
             )
         return self._decide(transaction, findings, checks, input_sha256)
 
     def _invoke(self, call: _Call, arguments: dict[str, Any], context: CheckContext) -> Any:
         arguments["context"] = context
-        return call.function(*[arguments[name] for name in call.argnames])
+        return call.function(*call.pick(arguments))
 
     def _publish(
         self,
@@ -303,7 +415,7 @@ class Engine:
         arguments: dict[str, Any],
         context: CheckContext,
         facts: SharedFacts,
-        findings: list[Finding],
+        findings: list[_Ranked],
         checks: list[CheckRecord],
     ) -> None:
         hook = "hrdd_transaction_facts"
@@ -311,25 +423,19 @@ class Engine:
             published = self._invoke(call, arguments, context)
         except Exception as exc:
             message = f"{call.plugin}: {hook} raised {type(exc).__name__}: {exc}"
-            findings.append(_error_finding(call.plugin, hook, None, RULE_CHECK_RAISED, message))
+            findings.append(self._error(call.plugin, hook, None, RULE_CHECK_RAISED, message))
             checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
             return
         if published is None:
             return
-        if not isinstance(published, Mapping) or not all(isinstance(k, str) for k in published):
-            message = f"{call.plugin}: {hook} returned {_describe(published)}, expected a mapping of fact names or None"
-            findings.append(_error_finding(call.plugin, hook, None, RULE_CHECK_GARBAGE, message))
-            checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
-            return
-        declared = self._plugin_by_name[call.plugin].info.publishes
-        undeclared = sorted(name for name in published if name not in declared)
-        if undeclared:
-            message = (
-                f"{call.plugin}: {hook} published fact(s) {', '.join(undeclared)} that "
-                "hrdd_plugin_info() does not declare in `publishes`"
-            )
-            findings.append(_error_finding(call.plugin, hook, None, RULE_CHECK_GARBAGE, message))
-            checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
+        usual = (
+            # The usual answer, checked without a Python-level loop: a dict whose keys are all
+            # plain strings among the facts the plugin declares.
+            type(published) is dict
+            and published.keys() <= self._publishes[call.plugin]
+            and set(map(type, published)) <= _STR_ONLY
+        )
+        if not usual and not self._acceptable(call, published, findings, checks):
             return
         for name, value in published.items():
             source = facts.sources.get(name)
@@ -338,10 +444,33 @@ class Engine:
                     f"{call.plugin} and {source} publish different values for fact {name!r} "
                     f"({value!r} and {facts.values[name]!r}); checks that weigh it cannot be trusted"
                 )
-                findings.append(_error_finding(call.plugin, hook, None, RULE_CONFLICTING_FACTS, message))
+                findings.append(self._error(call.plugin, hook, None, RULE_CONFLICTING_FACTS, message))
                 continue
             facts.values[name] = value
             facts.sources.setdefault(name, call.plugin)
+
+    def _acceptable(
+        self, call: _Call, published: Any, findings: list[_Ranked], checks: list[CheckRecord]
+    ) -> bool:
+        """Whether a facts hook's answer is a mapping of fact names the plugin declares; if
+        not, the answer is reported (and not used)."""
+        hook = "hrdd_transaction_facts"
+        if not isinstance(published, Mapping) or not all(isinstance(k, str) for k in published):
+            message = f"{call.plugin}: {hook} returned {_describe(published)}, expected a mapping of fact names or None"
+            findings.append(self._error(call.plugin, hook, None, RULE_CHECK_GARBAGE, message))
+            checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
+            return False
+        declared = self._plugin_by_name[call.plugin].info.publishes
+        undeclared = sorted(name for name in published if name not in declared)
+        if undeclared:
+            message = (
+                f"{call.plugin}: {hook} published fact(s) {', '.join(undeclared)} that "
+                "hrdd_plugin_info() does not declare in `publishes`"
+            )
+            findings.append(self._error(call.plugin, hook, None, RULE_CHECK_GARBAGE, message))
+            checks.append(CheckRecord(call.plugin, hook, None, "error", 1))
+            return False
+        return True
 
     def _profile(
         self,
@@ -350,7 +479,7 @@ class Engine:
         context: CheckContext,
         item_id: str,
         facts: SharedFacts,
-        findings: list[Finding],
+        findings: list[_Ranked],
         checks: list[CheckRecord],
     ) -> None:
         subject = arguments["item"].path
@@ -358,7 +487,7 @@ class Engine:
             profile = self._invoke(call, arguments, context)
         except Exception as exc:
             findings.append(
-                _error_finding(
+                self._error(
                     call.plugin,
                     "hrdd_item_profile",
                     subject,
@@ -372,7 +501,7 @@ class Engine:
             return
         if not isinstance(profile, CapabilityProfile) or profile.item_id != item_id:
             findings.append(
-                _error_finding(
+                self._error(
                     call.plugin,
                     "hrdd_item_profile",
                     subject,
@@ -393,14 +522,15 @@ class Engine:
         arguments: dict[str, Any],
         context: CheckContext,
         subject: str | None,
-        findings: list[Finding],
+        findings: list[_Ranked],
         checks: list[CheckRecord],
     ) -> None:
         try:
-            result = self._invoke(call, arguments, context)
+            arguments["context"] = context  # as _invoke does (inline: once per check call)
+            result = call.function(*call.pick(arguments))
         except Exception as exc:
             findings.append(
-                _error_finding(
+                self._error(
                     call.plugin,
                     hook,
                     subject,
@@ -417,34 +547,54 @@ class Engine:
             self._garbage(call, hook, subject, findings, checks, f"returned {_describe(result)}")
             return
         # One pass: check each answer and apply the policy's enforcement (on every assessment's
-        # path, once per finding).
+        # path, once per finding). A finding this plugin returned before (the same object, on
+        # the same subject) is already enforced and ranked: its entry is reused.
         name = call.plugin
-        settings = self._plugin_by_name[name].settings
-        declared = self._rule_ids[name]
-        default_enforcement, per_rule = settings.enforcement, settings.rule_enforcement
-        enforced: list[Finding] = []
+        plan = self._enforcing[name]
+        declared, memory, rank_of = plan.declared, plan.enforced, self._rank_of
+        enforced: list[_Ranked] = []
         undeclared: list[str] = []
-        worst, worst_rank = "pass", 0
+        worst: Outcome | None = None  # the worst effective outcome so far (None: "pass")
+        worst_rank = 0
         for finding in result:
-            if not isinstance(finding, Finding):
-                self._garbage(call, hook, subject, findings, checks, f"returned {_describe(result)}")
-                return
-            rule = finding.rule_id
-            if rule not in declared:
-                undeclared.append(rule)
-                continue
-            enforcement = per_rule.get(rule, default_enforcement) if per_rule else default_enforcement
-            outcome = finding.outcome
-            if outcome is _ERROR:
-                effective, enforcement = outcome, _HARD  # a check that could not run always counts
-            elif enforcement is _ADVISORY and OUTCOME_RANK[outcome] > _INFO_RANK:
-                effective = _INFO
+            entry = memory.get(id(finding))
+            if entry is not None and entry[0]() is finding and entry[1] == subject:
+                ranked, effective = entry[2], entry[3]
             else:
-                effective = outcome
-            enforced.append(_copy_enforced(finding, name, enforcement, effective, subject))
+                if not isinstance(finding, Finding):
+                    self._garbage(call, hook, subject, findings, checks, f"returned {_describe(result)}")
+                    return
+                rule = finding.rule_id
+                if rule not in declared:
+                    undeclared.append(rule)
+                    continue
+                enforcement = plan.per_rule.get(rule, plan.enforcement) if plan.per_rule else plan.enforcement
+                outcome = finding.outcome
+                if outcome is _ERROR:
+                    effective, enforcement = outcome, _HARD  # a check that could not run always counts
+                elif enforcement is _ADVISORY and OUTCOME_RANK[outcome] > _INFO_RANK:
+                    effective = _INFO
+                else:
+                    effective = outcome
+                copy = _copy_enforced(finding, name, enforcement, effective, subject)
+                severity = finding.severity
+                ranked = (
+                    (
+                        -rank_of[effective],
+                        -SEVERITY_RANK[severity],
+                        rule,
+                        copy.subject or "",
+                        name,
+                        copy.message,
+                    ),
+                    _WEIGHTS[effective][severity],
+                    copy,
+                )  # as _ranked(copy) would make it, from what is known here
+                plan.remember(finding, subject, ranked, effective)
+            enforced.append(ranked)
             rank = OUTCOME_RANK[effective]
-            if rank > worst_rank or (effective is _ERROR and worst != "error"):
-                worst, worst_rank = effective.value, rank
+            if rank > worst_rank or (effective is _ERROR and worst is not _ERROR):
+                worst, worst_rank = effective, rank
         if undeclared:
             self._garbage(
                 call,
@@ -457,48 +607,84 @@ class Engine:
             )
             return
         findings.extend(enforced)
-        checks.append(CheckRecord(name, hook, subject, worst, len(result)))
+        record_key = (name, hook, subject, "pass" if worst is None else _VALUE[worst], len(result))
+        record = self._records.get(record_key)
+        if record is None:  # an immutable value: the same checks recur deal after deal
+            if len(self._records) >= ENFORCED_CACHE_SIZE:
+                self._records.clear()
+            record = self._records[record_key] = CheckRecord(*record_key)
+        checks.append(record)
 
     def _garbage(
         self,
         call: _Call,
         hook: str,
         subject: str | None,
-        findings: list[Finding],
+        findings: list[_Ranked],
         checks: list[CheckRecord],
         what: str,
     ) -> None:
         message = f"{call.plugin}: {hook} {what}"
         if "does not declare" not in what:
             message += ", expected a list of Finding or None"
-        findings.append(_error_finding(call.plugin, hook, subject, RULE_CHECK_GARBAGE, message))
+        findings.append(self._error(call.plugin, hook, subject, RULE_CHECK_GARBAGE, message))
         checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
 
     def _rank(self, finding: Finding) -> int:
         outcome = finding.decisive_outcome
         return self._error_rank if outcome is _ERROR else OUTCOME_RANK[outcome]
 
+    def _ranked(self, finding: Finding) -> _Ranked:
+        """A finding with its sort key (graver first, then rule, subject, plugin and message,
+        so no result depends on registration order) and its risk weight, computed once."""
+        key = (
+            -self._rank(finding),
+            -SEVERITY_RANK[finding.severity],
+            finding.rule_id,
+            finding.subject or "",
+            finding.plugin,
+            finding.message,
+        )
+        return key, _weight(finding), finding
+
+    def _required_safeguard(self, safeguard: str, rules: tuple[str, ...]) -> RequiredSafeguard:
+        """The (immutable) RequiredSafeguard of a remediation and its rules, built once: the
+        same safeguards are required of deal after deal."""
+        key = (safeguard, rules)
+        found = self._safeguards.get(key)
+        if found is None:
+            if len(self._safeguards) >= ENFORCED_CACHE_SIZE:
+                self._safeguards.clear()
+            found = self._safeguards[key] = RequiredSafeguard(safeguard, rules)
+        return found
+
+    def _error(self, plugin: str, hook: str, subject: str | None, rule: str, message: str) -> _Ranked:
+        return self._ranked(_error_finding(plugin, hook, subject, rule, message))
+
+    def _assessed_at(self) -> str:
+        """The current time in UTC to the second, in ISO format (as
+        ``datetime.now(UTC).isoformat(timespec="seconds")`` gives it), formatted once per
+        second rather than once per assessment."""
+        second = int(time.time())
+        stamp = self._stamp
+        if stamp[0] != second:
+            stamp = self._stamp = (
+                second,
+                _dt.datetime.fromtimestamp(second, _dt.UTC).isoformat(timespec="seconds"),
+            )
+        return stamp[1]
+
     def _decide(
         self,
         transaction: Transaction,
-        findings: list[Finding],
+        ranked: list[_Ranked],
         checks: list[CheckRecord],
         input_sha256: str,
     ) -> Assessment:
-        ranked = sorted(
-            ((self._rank(f), f) for f in findings),
-            key=lambda pair: (
-                -pair[0],
-                -SEVERITY_RANK[pair[1].severity],
-                pair[1].rule_id,
-                pair[1].subject or "",
-                pair[1].plugin,
-                pair[1].message,
-            ),
-        )
-        findings = [f for _, f in ranked]
+        ranked.sort(key=_SORT_KEY)
+        findings = tuple(map(_FINDING, ranked))
         checks.sort(key=lambda c: (c.hook, c.plugin, c.subject or ""))
-        rank = ranked[0][0] if ranked else 0
+        rank = -ranked[0][0][0] if ranked else 0
         decision = DECISION_FOR_RANK[rank]
         if findings and rank >= 2:
             top = findings[0]
@@ -507,32 +693,31 @@ class Engine:
             ran = sum(1 for c in checks if c.hook in CHECK_HOOKS)
             reason = f"{ran} checks ran; none found a risk that needs safeguards or review."
         safeguards: dict[str, list[str]] = {}
-        for finding_rank, finding in ranked:
-            if finding.remediation and finding_rank >= 2 and finding.outcome is not _ERROR:
+        for key, _, finding in ranked:
+            if key[0] > -2:
+                break  # sorted graver first: no further finding asks for a safeguard
+            if finding.remediation and finding.outcome is not _ERROR:
                 rules = safeguards.setdefault(finding.remediation, [])
                 if finding.rule_id not in rules:
                     rules.append(finding.rule_id)
         core, policy, plugins, data = self._provenance_parts
-        provenance = Provenance(
-            core_version=core,
-            policy=policy,
-            plugins=plugins,
-            data=data,
-            input_sha256=input_sha256,
-            assessed_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        )
+        provenance = Provenance(core, policy, plugins, data, input_sha256, self._assessed_at())
+        contributions: dict[str, Any] = {}
         assessment = Assessment(
             transaction_id=transaction.id,
             decision=decision,
             reason=reason,
-            risk=risk_of(findings),
-            findings=tuple(findings),
+            risk=_risk(list(map(_WEIGHT, ranked))),
+            findings=findings,
             checks=tuple(checks),
-            required_safeguards=tuple(RequiredSafeguard(s, tuple(r)) for s, r in safeguards.items()),
+            required_safeguards=tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items()),
             provenance=provenance,
+            contributions=contributions,
         )
         if self._contribution_calls:
-            assessment = attrs.evolve(assessment, contributions=self._contributions(assessment, transaction))
+            # The contributions read the assessment; they are added to its (so far empty)
+            # mapping afterwards rather than building a second Assessment for them.
+            contributions.update(self._contributions(assessment, transaction))
         return assessment
 
     # ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import datetime as _dt
 import enum
 import re
 from collections.abc import Iterable, Mapping
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import attrs
@@ -102,7 +103,7 @@ class Money:
     currency: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # plugins key remembered work by parties: hashed once
 class RelatedParty:
     """A party related to an end user or intermediary (shared directors, owners, successors)."""
 
@@ -119,7 +120,7 @@ def _related(rows: Iterable[Mapping[str, Any]] | None) -> tuple[RelatedParty, ..
     return tuple(RelatedParty.from_dict(row) for row in rows) if rows else ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # plugins key remembered work by parties: hashed once
 class Party:
     """An intermediary or other stakeholder in the deal (distributor, reseller, forwarder...)."""
 
@@ -178,17 +179,21 @@ class EndUser:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EndUser:
+        others = data.get("other_end_users")
+        reports = data.get("misuse_reports")
+        # Positional, in field order (name, country, type, sector, government_relationship,
+        # stated_end_use, other_end_users, sole_end_user, misuse_reports, related_parties).
         return cls(
-            name=data["name"],
-            country=data["country"],
-            type=data.get("type"),
-            sector=data.get("sector"),
-            government_relationship=data.get("government_relationship"),
-            stated_end_use=data.get("stated_end_use"),
-            other_end_users=tuple(OtherEndUser.from_dict(row) for row in data.get("other_end_users") or ()),
-            sole_end_user=data.get("sole_end_user"),
-            misuse_reports=tuple(MisuseReport.from_dict(row) for row in data.get("misuse_reports") or ()),
-            related_parties=_related(data.get("related_parties")),
+            data["name"],
+            data["country"],
+            data.get("type"),
+            data.get("sector"),
+            data.get("government_relationship"),
+            data.get("stated_end_use"),
+            tuple(OtherEndUser.from_dict(row) for row in others) if others else (),
+            data.get("sole_end_user"),
+            tuple(MisuseReport.from_dict(row) for row in reports) if reports else (),
+            _related(data.get("related_parties")),
         )
 
 
@@ -216,19 +221,22 @@ class Item:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], index: int = 0) -> Item:
         value = data.get("value")
+        # Positional, in field order (id, name, description, eccn, categories, capabilities,
+        # design_safeguards, customization, customization_request, quantity, value, index):
+        # every assessment builds its items here.
         return cls(
-            id=data["id"],
-            name=data["name"],
-            description=data.get("description") or "",
-            eccn=data.get("eccn"),
-            categories=_strings(data.get("categories")),
-            capabilities=_strings(data.get("capabilities")),
-            design_safeguards=_strings(data.get("design_safeguards")),
-            customization=data.get("customization"),
-            customization_request=data.get("customization_request") or "",
-            quantity=data.get("quantity"),
-            value=Money(value["amount"], value["currency"]) if value else None,
-            index=index,
+            data["id"],
+            data["name"],
+            data.get("description") or "",
+            data.get("eccn"),
+            _strings(data.get("categories")),
+            _strings(data.get("capabilities")),
+            _strings(data.get("design_safeguards")),
+            data.get("customization"),
+            data.get("customization_request") or "",
+            data.get("quantity"),
+            Money(value["amount"], value["currency"]) if value else None,
+            index,
         )
 
 
@@ -302,18 +310,21 @@ class Transaction:
     def from_dict(cls, data: Mapping[str, Any]) -> Transaction:
         """Build from a document already valid against the transaction schema."""
         exporter = data.get("exporter")
-        context = data.get("context") or {}
+        context = data.get("context")
+        parties = data.get("parties")
+        # Positional, in field order (id, items, end_user, date, kind, exporter, parties,
+        # contract, events, kyc).
         return cls(
-            id=data["id"],
-            items=tuple(Item.from_dict(row, index) for index, row in enumerate(data["items"])),
-            end_user=EndUser.from_dict(data["end_user"]),
-            date=_date(data.get("date")),
-            kind=data.get("kind"),
-            exporter=Exporter(exporter.get("name"), exporter.get("country")) if exporter else None,
-            parties=tuple(Party.from_dict(row) for row in data.get("parties") or ()),
-            contract=Contract.from_dict(data.get("contract")),
-            events=_strings(context.get("events")),
-            kyc=Kyc.from_dict(data.get("kyc")),
+            data["id"],
+            tuple(Item.from_dict(row, index) for index, row in enumerate(data["items"])),
+            EndUser.from_dict(data["end_user"]),
+            _date(data.get("date")),
+            data.get("kind"),
+            Exporter(exporter.get("name"), exporter.get("country")) if exporter else None,
+            tuple(Party.from_dict(row) for row in parties) if parties else (),
+            Contract.from_dict(data.get("contract")),
+            _strings(context.get("events")) if context else (),
+            Kyc.from_dict(data.get("kyc")),
         )
 
 
@@ -389,12 +400,13 @@ class Enforcement(enum.StrEnum):
     HARD = "hard"  # changes the decision, cannot be waived
 
 
-def _outcome(value: Outcome | str) -> Outcome:
-    return value if type(value) is Outcome else Outcome(value)
-
-
-def _severity(value: Severity | str) -> Severity:
-    return value if type(value) is Severity else Severity(value)
+def _plain(value: Any) -> Any:
+    """A copy of an evidence value's containers (lists, tuples, dicts); scalars as they are."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 RULE_ID_PATTERN = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+"  # e.g. HRDD-CAP-004, ACME-RESELLER-1
@@ -409,28 +421,44 @@ class Evidence(NamedTuple):
 
 
 _make_evidence = Evidence._make
+_new_tuple = tuple.__new__
+_EVIDENCE_ONLY = frozenset({Evidence})
 
 
 def _evidence(values: Iterable[Evidence | tuple[str, Any]] | Mapping[str, Any]) -> tuple[Evidence, ...]:
+    # The usual forms first, each tested without a Python-level loop or an ABC check.
+    if type(values) is dict:
+        # A dict's items are pairs: each becomes an Evidence through tuple.__new__ directly.
+        return tuple(map(_new_tuple, repeat(Evidence, len(values)), values.items()))
+    if type(values) is tuple and set(map(type, values)) <= _EVIDENCE_ONLY:
+        return values  # already converted (an immutable tuple of Evidence): kept as it is
     if isinstance(values, Mapping):
         return tuple(map(_make_evidence, values.items()))
     return tuple(v if type(v) is Evidence else _make_evidence(v) for v in values)
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Finding:
     """What one rule of one check found about the transaction.
 
     Plugins set everything up to ``remediation``; the engine fills ``plugin``,
     ``enforcement`` and ``effective_outcome`` (and, once waivers exist, ``waiver``).
+
+    ``outcome`` and ``severity`` may be given as their string values; ``evidence`` as a
+    mapping of paths to values or an iterable of ``(path, value)`` pairs; ``guidance`` as any
+    iterable of strings: the constructor converts them.
+
+    A finding is an immutable value (its evidence values included, by convention): a check may
+    return the very same Finding objects again for the same inputs (memoised), and the engine
+    then enforces, copies and ranks each of them once.
     """
 
     rule_id: str  # one the plugin declared (RuleInfo, format-checked there; the engine checks)
-    outcome: Outcome = attrs.field(converter=_outcome)
-    severity: Severity = attrs.field(converter=_severity)
+    outcome: Outcome
+    severity: Severity
     message: str
-    evidence: tuple[Evidence, ...] = attrs.field(default=(), converter=_evidence)
-    guidance: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    evidence: tuple[Evidence, ...] = ()
+    guidance: tuple[str, ...] = ()
     remediation: str | None = None
     subject: str | None = None  # what the finding is about: "items[0]", "end_user", ...
     plugin: str = ""
@@ -438,11 +466,45 @@ class Finding:
     effective_outcome: Outcome | None = None
     waiver: Mapping[str, Any] | None = None
 
+    def __init__(
+        self,
+        rule_id: str,
+        outcome: Outcome | str,
+        severity: Severity | str,
+        message: str,
+        evidence: Iterable[Evidence | tuple[str, Any]] | Mapping[str, Any] = (),
+        guidance: Iterable[str] = (),
+        remediation: str | None = None,
+        subject: str | None = None,
+        plugin: str = "",
+        enforcement: Enforcement = Enforcement.MANDATORY,
+        effective_outcome: Outcome | None = None,
+        waiver: Mapping[str, Any] | None = None,
+    ) -> None:
+        # Written out rather than generated with attrs converters: every finding of every
+        # assessment is built here, and a converter is a function call per field even when
+        # the value already has the right type (the common case, tested inline).
+        _init_finding(
+            self,
+            rule_id,
+            outcome if type(outcome) is Outcome else Outcome(outcome),
+            severity if type(severity) is Severity else Severity(severity),
+            message,
+            _evidence(evidence),
+            guidance if type(guidance) is tuple else tuple(guidance),
+            remediation,
+            subject,
+            plugin,
+            enforcement,
+            effective_outcome,
+            waiver,
+        )
+
     def enforced(
         self, plugin: str, enforcement: Enforcement, effective_outcome: Outcome, subject: str | None
     ) -> Finding:
-        """A copy with the fields the engine sets (``attrs.evolve`` without re-running the
-        converters on fields that are already converted: this is on every assessment's path)."""
+        """A copy with the fields the engine sets (``attrs.evolve`` without converting again
+        fields that are already converted: this is on every assessment's path)."""
         copy: Finding = _copy_enforced(self, plugin, enforcement, effective_outcome, subject)
         return copy
 
@@ -461,7 +523,9 @@ class Finding:
             "severity": self.severity.value,
             "message": self.message,
             "subject": self.subject,
-            "evidence": [{"path": e.path, "value": e.value} for e in self.evidence],
+            # values copied: findings (and their evidence) may be shared between assessments,
+            # and a report is the caller's to change
+            "evidence": [{"path": e.path, "value": _plain(e.value)} for e in self.evidence],
             "guidance": list(self.guidance),
             "remediation": self.remediation,
             "waiver": dict(self.waiver) if self.waiver is not None else None,
@@ -469,35 +533,56 @@ class Finding:
 
 
 _ENGINE_FIELDS = ("plugin", "enforcement", "effective_outcome", "subject")
-_FINDING_FIELDS = tuple(f.name for f in attrs.fields(Finding) if f.name not in _ENGINE_FIELDS)
+_FIELDS = tuple(f.name for f in attrs.fields(Finding))
+_FINDING_FIELDS = tuple(name for name in _FIELDS if name not in _ENGINE_FIELDS)
 
 
-def _compile_copy() -> Any:
-    """An unrolled field-by-field copy of a Finding with the engine's fields set (generated
-    once from the class's fields, so it follows them)."""
-    lines = [
-        "def copy(finding, plugin, enforcement, effective_outcome, subject):",
-        "    new = new_finding(Finding)",
-        *(f"    setattr_(new, {name!r}, finding.{name})" for name in _FINDING_FIELDS),
-        "    setattr_(new, 'plugin', plugin)",
-        "    setattr_(new, 'enforcement', enforcement)",
-        "    setattr_(new, 'effective_outcome', effective_outcome)",
-        "    setattr_(new, 'subject', finding.subject if finding.subject is not None else subject)",
-        "    return new",
-    ]
+def _compile(name: str, parameters: str, body: list[str]) -> Any:
+    """Compile a function that fills a Finding's slots field by field, generated from the
+    class's fields (so it follows them). Each slot is set through its own descriptor, bound
+    as a default argument (``set_<field>``): a frozen class refuses ``setattr``, and
+    ``object.__setattr__`` would look the name up on every call. These functions build every
+    finding of every assessment."""
+    setters = ", ".join(f"set_{field}=setters[{index}]" for index, field in enumerate(_FIELDS))
     namespace: dict[str, Any] = {
         "Finding": Finding,
         "new_finding": object.__new__,
-        "setattr_": object.__setattr__,
+        "setters": tuple(Finding.__dict__[field].__set__ for field in _FIELDS),
     }
-    exec("\n".join(lines), namespace)
-    return namespace["copy"]
+    exec("\n".join([f"def {name}({parameters}, {setters}):", *body]), namespace)
+    return namespace[name]
 
 
+def _compile_init() -> Any:
+    """``init(self, *every field's value, in field order)``, the values already converted
+    (Finding.__init__ passes them all: a field added to the class without it fails loudly)."""
+    return _compile(
+        "init", f"self, {', '.join(_FIELDS)}", [f"    set_{field}(self, {field})" for field in _FIELDS]
+    )
+
+
+def _compile_copy() -> Any:
+    """An unrolled field-by-field copy of a Finding with the engine's fields set."""
+    return _compile(
+        "copy",
+        "finding, plugin, enforcement, effective_outcome, subject, Finding=Finding, new_finding=new_finding",
+        [
+            "    new = new_finding(Finding)",
+            *(f"    set_{field}(new, finding.{field})" for field in _FINDING_FIELDS),
+            "    set_plugin(new, plugin)",
+            "    set_enforcement(new, enforcement)",
+            "    set_effective_outcome(new, effective_outcome)",
+            "    set_subject(new, finding.subject if finding.subject is not None else subject)",
+            "    return new",
+        ],
+    )
+
+
+_init_finding = _compile_init()
 _copy_enforced = _compile_copy()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # part of the keys plugins remember work by: hashed once
 class DetectedCapability:
     """A capability read from free text: which phrase in which field suggested it."""
 

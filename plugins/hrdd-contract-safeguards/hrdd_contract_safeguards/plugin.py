@@ -88,13 +88,51 @@ SEVERITY_FOR_LEVEL = {
 }
 
 
+# How many distinct risks (and findings built from them) an engine remembers, per memo.
+MEMO_SIZE = 1024
+# Fact values a remembered risk may be keyed by: for these types, equal values of the same
+# type are weighed, shown and quoted alike. A fact of any other type (a publisher's mistake)
+# is weighed afresh each time.
+_KEY_TYPES = frozenset({type(None), bool, int, str})
+_KEY_KINDS = _KEY_TYPES | {list, tuple}  # a list or tuple of values of the types above
+
+
+@attrs.frozen(eq=False)
+class Assessed:
+    """A risk with the evidence every finding of the check carries and its summary for
+    messages (built once per distinct risk; compared and hashed by identity)."""
+
+    risk: Risk
+    evidence: tuple[Evidence, ...]
+    summary: str
+
+
 @attrs.frozen
 class State:
-    """What the checks read back as ``context.state``: the table and country names."""
+    """What the checks read back as ``context.state``: the table and country names, and (per
+    engine) the risks already assessed and evidence that never changes."""
 
     table: SafeguardTable
     country_names: Mapping[str, str]
     after_export_kinds: frozenset[str]
+    risks: dict[tuple[Any, ...], Assessed] = attrs.field(factory=dict, eq=False, repr=False)
+    criticals: dict[tuple[Any, ...], Finding] = attrs.field(factory=dict, eq=False, repr=False)
+    measures: dict[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=dict, eq=False, repr=False)
+    # ("clauses" or "post_export", risk level) -> Evidence of what the level requires, and
+    # safeguard name -> Evidence("missing", name): the same values on every finding.
+    required: Mapping[tuple[str, str], Evidence] = attrs.field(init=False, eq=False, repr=False)
+    missing: Mapping[str, Evidence] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        required = {
+            (field, level): Evidence(f"required_{field}", list(getattr(requirement, field)))
+            for level, requirement in self.table.levels.items()
+            for field in ("clauses", "post_export")
+        }
+        object.__setattr__(self, "required", required)
+        object.__setattr__(
+            self, "missing", {name: Evidence("missing", name) for name in self.table.safeguards}
+        )
 
 
 @hookimpl
@@ -124,7 +162,45 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 
 @hookimpl
 def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> Mapping[str, Any]:
-    return {RISK_LEVEL: assess_risk(transaction, context, context.state.table).level}
+    return {RISK_LEVEL: assessed_risk(transaction, context).risk.level}
+
+
+def _risk_key(transaction: Transaction, context: CheckContext) -> tuple[Any, ...] | None:
+    """Everything :func:`assess_risk` weighs: the highest misuse potential of the profiled
+    items and whether every item was profiled, and each fact's value with its type (so that
+    ``True`` and ``1`` stay apart). None when a fact's value is not of a plain type."""
+    profiles = context.profiles
+    potentials = [profiles[item.id].misuse_potential for item in transaction.items if item.id in profiles]
+    values = tuple(map(context.facts.get, READS))
+    kinds = tuple(map(type, values))
+    if not _KEY_KINDS.issuperset(kinds):
+        return None
+    if list in kinds or tuple in kinds:
+        listed = []
+        for value in values:
+            if type(value) is list or type(value) is tuple:
+                if not _KEY_TYPES.issuperset(map(type, value)):
+                    return None
+                value = (tuple(map(type, value)), tuple(value))
+            listed.append(value)
+        values = tuple(listed)
+    return (max(potentials) if potentials else None, len(potentials) < len(transaction.items), kinds, values)
+
+
+def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
+    """The transaction's risk (:func:`assess_risk`), assessed once per distinct key per engine:
+    the facts hook and the check ask for it, and a customer's deals weigh the same facts."""
+    state: State = context.state
+    key = _risk_key(transaction, context)
+    found = None if key is None else state.risks.get(key)
+    if found is None:
+        risk = assess_risk(transaction, context, state.table)
+        found = Assessed(risk, risk.evidence(), risk.summary())
+        if key is not None:
+            if len(state.risks) >= MEMO_SIZE:
+                state.risks.clear()
+            state.risks[key] = found
+    return found
 
 
 # --------------------------------------------------------------------------------------
@@ -144,8 +220,8 @@ def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list
     table = state.table
     # The same computation as the published fact, from the same (frozen) facts: the findings
     # can show how the level was reached, which the fact alone cannot.
-    risk = assess_risk(transaction, context, table)
-    shared, summary = risk.evidence(), risk.summary()
+    assessed = assessed_risk(transaction, context)
+    risk, shared, summary = assessed.risk, assessed.evidence, assessed.summary
     who = _who(transaction, state)
     findings: list[Finding] = []
     if risk.invalid:
@@ -158,39 +234,42 @@ def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list
     severity = SEVERITY_FOR_LEVEL[risk.level]
     # One finding per missing safeguard: each is its own line in the report's required
     # safeguards (its remediation), to be ticked off on its own.
-    for rule_id, field, present, required, missing in (
-        ("HRDD-CON-001", "clauses", contract.clauses, requirement.clauses, missing_clauses),
-        ("HRDD-CON-002", "post_export", contract.post_export, requirement.post_export, missing_measures),
-    ):
-        for name in missing:
-            safeguard = table.safeguards[name]
-            message = (
-                f"The contract with {who} has no {safeguard.label} ({name}), which a {risk.level}-risk "
-                f"transaction requires ({summary})."
-                if field == "clauses"
-                else f"No {safeguard.label} ({name}) is agreed for after delivery to {who}; a "
-                f"{risk.level}-risk transaction requires it ({summary})."
+    if missing_clauses:
+        findings += _missing(
+            "HRDD-CON-001", "clauses", contract.clauses, missing_clauses, state, assessed, who, severity
+        )
+    if missing_measures:
+        # Post-export measures are few and a company's contracts repeat them, so these findings
+        # recur: they are built once per (measures agreed, risk, end user) and returned again.
+        # (Clause lists rarely repeat in the same order: remembering them would only churn.)
+        key = (contract.post_export, assessed, who)
+        measures = state.measures.get(key)
+        if measures is None:
+            measures = _missing(
+                "HRDD-CON-002",
+                "post_export",
+                contract.post_export,
+                missing_measures,
+                state,
+                assessed,
+                who,
+                severity,
             )
-            findings.append(
-                Finding(
-                    rule_id=rule_id,
-                    outcome=Outcome.SAFEGUARDS_REQUIRED,
-                    severity=severity,
-                    message=message,
-                    evidence=(
-                        Evidence(f"contract.{field}", list(present)),
-                        Evidence("missing", name),
-                        Evidence(f"required_{field}", list(required)),
-                        *shared,
-                    ),
-                    guidance=(BEFORE,) if field == "clauses" else (AFTER, MONITORING),
-                    remediation=safeguard.remediation,
-                    subject=f"contract.{field}",
-                )
-            )
+            if len(state.measures) >= MEMO_SIZE:
+                state.measures.clear()
+            state.measures[key] = measures
+        findings += measures
 
     if risk.level == "critical":
-        findings.append(_critical(risk, shared, summary, who, not (missing_clauses or missing_measures)))
+        complete = not (missing_clauses or missing_measures)
+        reads = (assessed, who, complete)  # everything _critical reads (assessed: by identity)
+        critical = state.criticals.get(reads)
+        if critical is None:
+            critical = _critical(risk, shared, summary, who, complete)
+            if len(state.criticals) >= MEMO_SIZE:
+                state.criticals.clear()
+            state.criticals[reads] = critical
+        findings.append(critical)
 
     if transaction.kind in state.after_export_kinds:
         after = _after_export(transaction, context, risk.level, who)
@@ -222,6 +301,48 @@ def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list
             )
         )
     return findings
+
+
+def _missing(
+    rule_id: str,
+    field: str,
+    present: tuple[str, ...],
+    missing: list[str],
+    state: State,
+    assessed: Assessed,
+    who: str,
+    severity: Severity,
+) -> tuple[Finding, ...]:
+    """One finding per missing safeguard: each is its own line in the report's required
+    safeguards (its remediation), to be ticked off on its own."""
+    level, summary, shared = assessed.risk.level, assessed.summary, assessed.evidence
+    # Evidence built once for these findings (they are immutable values).
+    present_evidence = Evidence(f"contract.{field}", list(present))
+    required_evidence = state.required[field, level]
+    guidance = (BEFORE,) if field == "clauses" else (AFTER, MONITORING)
+    findings = []
+    for name in missing:
+        safeguard = state.table.safeguards[name]
+        message = (
+            f"The contract with {who} has no {safeguard.label} ({name}), which a {level}-risk "
+            f"transaction requires ({summary})."
+            if field == "clauses"
+            else f"No {safeguard.label} ({name}) is agreed for after delivery to {who}; a "
+            f"{level}-risk transaction requires it ({summary})."
+        )
+        findings.append(
+            Finding(
+                rule_id=rule_id,
+                outcome=Outcome.SAFEGUARDS_REQUIRED,
+                severity=severity,
+                message=message,
+                evidence=(present_evidence, state.missing[name], required_evidence, *shared),
+                guidance=guidance,
+                remediation=safeguard.remediation,
+                subject=f"contract.{field}",
+            )
+        )
+    return tuple(findings)
 
 
 def _critical(risk: Risk, shared: tuple[Evidence, ...], summary: str, who: str, complete: bool) -> Finding:
@@ -270,6 +391,10 @@ def _after_export(transaction: Transaction, context: CheckContext, level: str, w
     kind = transaction.kind
     fact = context.fact("end_user.credible_misuse")
     reports = _credible_reports(transaction)
+    if not (fact is True or reports) and all(
+        r.credible is not None for r in transaction.end_user.misuse_reports
+    ):
+        return None  # nothing credible and nothing unassessed: no finding (the usual case)
     clauses = transaction.contract.clauses
     evidence: dict[str, Any] = {
         "kind": kind,

@@ -159,13 +159,21 @@ def hrdd_plugin_info() -> PluginInfo:
     )
 
 
+# How many distinct end-user reviews an engine remembers (see hrdd_check_end_user).
+MEMO_SIZE = 1024
+# The config values the check reads (the data paths are read by hrdd_configure only).
+CHECK_CONFIG = tuple(key for key in CONFIG_SCHEMA if key not in ("data", "sanctions_exposure"))
+
+
 @hookimpl
 @attrs.frozen
 class State:
-    """What the checks read: the country records and the sanctions-exposed destinations."""
+    """What the checks read: the country records and the sanctions-exposed destinations, and
+    the findings of end-user reviews already made (per engine: see hrdd_check_end_user)."""
 
     countries: CountryData
     exposure: Mapping[str, str]
+    reviews: dict[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=dict, eq=False, repr=False)
 
 
 def load_exposure(path: Path) -> tuple[dict[str, str], DataSet]:
@@ -793,12 +801,55 @@ def _sanctions_exposure(
 
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
-    data: CountryData = context.state.countries
+    """The review of the end user and its destination. Its findings depend on nothing but the
+    key below: the end user as the rules read it (not its stated end use or related parties),
+    the events, the day the data's age is measured on, the items' potential (the highest, and
+    which item has it), the government link (with the fact it may rest on) and the thresholds.
+    A customer's deals repeat these, so each distinct review is made once per engine and its
+    (immutable) findings are returned again for the same key."""
+    state: State = context.state
     config = context.config
     end_user = transaction.end_user
-    record = data.get(end_user.country)
     potential = Potential(transaction, context)
     linked, link_reason = government_link(transaction, context)
+    key = (
+        end_user.name,
+        end_user.country,
+        end_user.type,
+        end_user.sector,
+        end_user.government_relationship,
+        end_user.misuse_reports,
+        end_user.other_end_users,
+        transaction.events,
+        transaction.date,
+        None if transaction.date else _dt.date.today(),
+        potential.value,
+        potential.item,
+        linked,
+        link_reason,
+        tuple(config[name] for name in CHECK_CONFIG),
+    )
+    reviews = state.reviews
+    findings = reviews.get(key)
+    if findings is None:
+        findings = tuple(_review(transaction, state, config, potential, linked, link_reason))
+        if len(reviews) >= MEMO_SIZE:
+            reviews.clear()
+        reviews[key] = findings
+    return list(findings)
+
+
+def _review(
+    transaction: Transaction,
+    state: State,
+    config: Mapping[str, Any],
+    potential: Potential,
+    linked: bool,
+    link_reason: str,
+) -> list[Finding]:
+    data = state.countries
+    end_user = transaction.end_user
+    record = data.get(end_user.country)
     base = _record_evidence(record, end_user.country)
     findings: list[Finding] = []
     if record is None:
@@ -817,7 +868,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     function = _function_not_stated(transaction, potential, linked, link_reason, base)
     if function is not None:
         findings.append(function)
-    exposure = _sanctions_exposure(transaction, context.state.exposure, potential, linked, link_reason)
+    exposure = _sanctions_exposure(transaction, state.exposure, potential, linked, link_reason)
     if exposure is not None:
         findings.append(exposure)
     if record is not None:

@@ -8,7 +8,7 @@ trend towards scrutiny of item design.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +139,9 @@ def _texts(item: Item) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _potential(
-    taxonomy: Taxonomy, capabilities: set[str], safeguards: tuple[str, ...]
-) -> tuple[int, tuple[str, ...]]:
-    """Misuse potential 0-5 after crediting design safeguards, and the safeguards credited."""
-    if not capabilities:
-        return 0, ()
+def _grading(taxonomy: Taxonomy, capabilities: set[str] | frozenset[str]) -> tuple[int, int, frozenset[str]]:
+    """The misuse potential of (non-empty) capabilities before any credit, its floor, and the
+    design safeguards that earn credit (those mitigating a capability, and feature_disabled)."""
     specs = [taxonomy.capabilities[c] for c in capabilities]
     raw = max(spec.weight for spec in specs)
     grave = sum(1 for spec in specs if spec.weight >= 4)
@@ -157,32 +154,82 @@ def _potential(
     if grave >= 3 or ("bulk_collection" in capabilities and identifying):
         raw = min(5, raw + 1)
     relevant = {m for spec in specs for m in spec.mitigated_by}
-    credited = tuple(sorted(s for s in set(safeguards) if s in relevant or s == "feature_disabled"))
-    credit = 0 if len(credited) < 2 else 1 if len(credited) < 4 else 2
     floor = max(spec.floor for spec in specs)
+    return raw, floor, frozenset(relevant | {"feature_disabled"})
+
+
+def _credit(
+    raw: int, floor: int, creditable: frozenset[str], safeguards: Iterable[str]
+) -> tuple[int, tuple[str, ...]]:
+    credited = tuple(sorted(creditable.intersection(safeguards)))
+    credit = 0 if len(credited) < 2 else 1 if len(credited) < 4 else 2
     return max(floor, raw - credit), credited
 
 
+def _potential(
+    taxonomy: Taxonomy, capabilities: set[str], safeguards: tuple[str, ...]
+) -> tuple[int, tuple[str, ...]]:
+    """Misuse potential 0-5 after crediting design safeguards, and the safeguards credited."""
+    if not capabilities:
+        return 0, ()
+    return _credit(*_grading(taxonomy, capabilities), safeguards)
+
+
+class Basis:
+    """What an item's profile derives from everything but its design safeguards (its texts,
+    categories, declared capabilities and position), worked out once per distinct basis:
+    product descriptions and customisation requests repeat across a catalogue's deals."""
+
+    __slots__ = ("capabilities", "creditable", "declared", "detected", "floor", "raw", "removed")
+
+    def __init__(self, item: Item, taxonomy: Taxonomy) -> None:
+        declared = set(item.capabilities)
+        implied = {c for category in item.categories for c in taxonomy.categories[category]}
+        self.detected = tuple(
+            DetectedCapability(match.kind, field, match.snippet)
+            for field, text in _texts(item)
+            for match in taxonomy.scan(text)
+        )
+        capabilities = declared | implied | {d.capability for d in self.detected}
+        self.capabilities = tuple(sorted(capabilities))
+        self.declared = tuple(sorted(declared | implied))
+        self.removed = removed_safeguards(taxonomy, item)
+        self.raw, self.floor, self.creditable = (
+            _grading(taxonomy, capabilities) if capabilities else (0, 0, frozenset())
+        )
+
+    def profile(self, item: Item) -> CapabilityProfile:
+        if self.capabilities:
+            kept = [s for s in item.design_safeguards if s not in self.removed]
+            potential, credited = _credit(self.raw, self.floor, self.creditable, kept)
+        else:
+            potential, credited = 0, ()
+        return CapabilityProfile(
+            item_id=item.id,
+            capabilities=self.capabilities,
+            declared=self.declared,
+            detected=self.detected,
+            misuse_potential=potential,
+            credited_safeguards=credited,
+        )
+
+
+MEMO_SIZE = 1024
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 def build_profile(item: Item, taxonomy: Taxonomy) -> CapabilityProfile:
-    declared = set(item.capabilities)
-    implied = {c for category in item.categories for c in taxonomy.categories[category]}
-    detected = tuple(
-        DetectedCapability(match.kind, field, match.snippet)
-        for field, text in _texts(item)
-        for match in taxonomy.scan(text)
-    )
-    capabilities = declared | implied | {d.capability for d in detected}
-    removed = removed_safeguards(taxonomy, item)
-    kept = tuple(s for s in item.design_safeguards if s not in removed)
-    potential, credited = _potential(taxonomy, capabilities, kept)
-    return CapabilityProfile(
-        item_id=item.id,
-        capabilities=tuple(sorted(capabilities)),
-        declared=tuple(sorted(declared | implied)),
-        detected=detected,
-        misuse_potential=potential,
-        credited_safeguards=credited,
-    )
+    key = (item.index, item.categories, item.capabilities, item.description, item.customization_request)
+    basis: Basis | None = taxonomy.items.get(key)
+    if basis is None:
+        basis = _remember(taxonomy.items, key, Basis(item, taxonomy))
+    return basis.profile(item)
 
 
 @hookimpl
@@ -228,7 +275,15 @@ REMOVAL_WORDS = (
 
 
 def removed_safeguards(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
-    """Design safeguards the customisation request asks to take away: never credited."""
+    """Design safeguards the customisation request asks to take away: never credited (worked
+    out once per request text)."""
+    found: frozenset[str] | None = taxonomy.designs.get(item.customization_request)
+    if found is None:
+        found = _remember(taxonomy.designs, item.customization_request, _removed(taxonomy, item))
+    return found
+
+
+def _removed(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
     removed = set()
     for match in taxonomy.scan_intents(item.customization_request, "customization_request"):
         if match.kind == "safeguard_removal":
@@ -239,54 +294,101 @@ def removed_safeguards(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
 
 @hookimpl
 def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> list[Finding]:
+    """The item's findings, in order. Those its texts reveal (a product's description and a
+    customisation request repeat across a catalogue's deals) are worked out once per key and
+    their (immutable) findings returned again; the others weigh the item's own design
+    safeguards and misuse potential and are built for each item."""
     taxonomy: Taxonomy = context.state
     config = context.config
     # The merged profile (this plugin's view and any other plugin's); built here only when the
     # profile hook did not run for this item.
     profile = context.profiles.get(item.id) or build_profile(item, taxonomy)
     potential = profile.misuse_potential
-    capabilities = set(profile.capabilities)
     linked, link_reason = government_link(transaction, config)
+
+    if not profile.capabilities and not item.description.strip() and set(item.categories) <= {"other"}:
+        return [_undetermined(item)]
+    findings: list[Finding] = []
+    if profile.capabilities:
+        findings.append(_in_scope(item, profile))
+    # Everything _text_checks reads (the declared capabilities of the profile only when the
+    # item lists none of its own; of its capabilities, only whether one infers protected
+    # attributes): the same product and texts give the same findings.
+    key = (
+        profile.detected,
+        None if item.capabilities else profile.declared,
+        "protected_attribute_inference" in profile.capabilities,
+        item.name,
+        item.index,
+        item.capabilities,
+        item.description,
+        item.customization_request,
+        linked,
+        link_reason,
+    )
+    texts: tuple[Finding, ...] | None = taxonomy.checks.get(key)
+    if texts is None:
+        texts = _remember(taxonomy.checks, key, _text_checks(item, profile, taxonomy, linked, link_reason))
+    findings += texts
+    if linked and potential >= config["escalate_at"]:
+        findings.append(_high_potential(item, profile, link_reason))
+    if linked and potential >= config["safeguards_at"]:
+        finding = _missing_design_safeguards(taxonomy, item, set(profile.capabilities), potential)
+        if finding is not None:
+            findings.append(finding)
+    if linked and item.customization == "custom_development" and potential >= 4:
+        findings.append(_custom_development(item, potential, link_reason))
+    return findings
+
+
+def _undetermined(item: Item) -> Finding:
+    where = item.path
+    return Finding(
+        rule_id="HRDD-CAP-008",
+        outcome=Outcome.ESCALATE,
+        severity=Severity.MEDIUM,
+        message=f"Item {item.name!r} declares no category, no capability and no description: "
+        "whether it has surveillance capabilities cannot be determined, so it cannot be cleared.",
+        evidence={
+            f"{where}.categories": list(item.categories),
+            f"{where}.capabilities": [],
+            f"{where}.description": item.description,
+        },
+        guidance=(SCOPE,),
+        remediation="Describe the item and declare its categories and capabilities (including unintended ones).",
+    )
+
+
+def _in_scope(item: Item, profile: CapabilityProfile) -> Finding:
+    where = item.path
+    potential = profile.misuse_potential
+    capabilities = set(profile.capabilities)
+    return Finding(
+        rule_id="HRDD-CAP-001",
+        outcome=Outcome.INFO,
+        severity=SEVERITY_FOR_POTENTIAL[potential],
+        message=f"Item {item.name!r} has surveillance capabilities ({', '.join(sorted(capabilities))}); "
+        f"misuse potential {potential}/5 ({LEVELS[potential]}) after crediting "
+        f"{', '.join(profile.credited_safeguards) or 'no design safeguards'}.",
+        evidence={
+            f"{where}.categories": list(item.categories),
+            f"{where}.capabilities": list(item.capabilities),
+            f"{where}.design_safeguards": list(item.design_safeguards),
+            "misuse_potential": potential,
+        },
+        guidance=(SCOPE, MISUSE),
+    )
+
+
+def _text_checks(
+    item: Item, profile: CapabilityProfile, taxonomy: Taxonomy, linked: bool, link_reason: str
+) -> tuple[Finding, ...]:
+    """What the item's texts and the profile's detected capabilities reveal: undeclared
+    capabilities (HRDD-CAP-002), protected-attribute inference (HRDD-CAP-003) and the
+    intentions of HRDD-CAP-004, HRDD-CAP-007 and HRDD-CAP-010."""
+    capabilities = set(profile.capabilities)
     where = item.path
     findings: list[Finding] = []
-
-    if not capabilities and not item.description.strip() and set(item.categories) <= {"other"}:
-        findings.append(
-            Finding(
-                rule_id="HRDD-CAP-008",
-                outcome=Outcome.ESCALATE,
-                severity=Severity.MEDIUM,
-                message=f"Item {item.name!r} declares no category, no capability and no description: "
-                "whether it has surveillance capabilities cannot be determined, so it cannot be cleared.",
-                evidence={
-                    f"{where}.categories": list(item.categories),
-                    f"{where}.capabilities": [],
-                    f"{where}.description": item.description,
-                },
-                guidance=(SCOPE,),
-                remediation="Describe the item and declare its categories and capabilities (including unintended ones).",
-            )
-        )
-        return findings
-
-    if capabilities:
-        findings.append(
-            Finding(
-                rule_id="HRDD-CAP-001",
-                outcome=Outcome.INFO,
-                severity=SEVERITY_FOR_POTENTIAL[potential],
-                message=f"Item {item.name!r} has surveillance capabilities ({', '.join(sorted(capabilities))}); "
-                f"misuse potential {potential}/5 ({LEVELS[potential]}) after crediting "
-                f"{', '.join(profile.credited_safeguards) or 'no design safeguards'}.",
-                evidence={
-                    f"{where}.categories": list(item.categories),
-                    f"{where}.capabilities": list(item.capabilities),
-                    f"{where}.design_safeguards": list(item.design_safeguards),
-                    "misuse_potential": potential,
-                },
-                guidance=(SCOPE, MISUSE),
-            )
-        )
 
     # What the exporter vouched for: its own capability list when it gave one (a list that
     # omits what the text reveals is an incomplete declaration), else the categories' implications.
@@ -378,52 +480,47 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
     if "targets_rights" in intents:
         field, match = intents["targets_rights"]
         findings.append(_targets_rights_finding(item.name, field, match, linked, link_reason))
+    return tuple(findings)
 
-    if linked and potential >= config["escalate_at"]:
-        findings.append(
-            Finding(
-                rule_id="HRDD-CAP-009",
-                outcome=Outcome.ESCALATE,
-                severity=SEVERITY_FOR_POTENTIAL[potential],
-                message=f"Item {item.name!r} has misuse potential {potential}/5 ({LEVELS[potential]}) and the end user "
-                f"is government-linked ({link_reason}): the guidance asks for review of its potential for misuse "
-                "by such end users before export.",
-                evidence={
-                    "misuse_potential": potential,
-                    "capabilities": sorted(capabilities),
-                    "credited_safeguards": list(profile.credited_safeguards),
-                    "end_user": link_reason,
-                },
-                guidance=(MISUSE, COMMENSURATE, RED_FLAG_CLOSE),
-                remediation="Have the deal reviewed against the end user's record and legal framework; limit the "
-                "item's capabilities to what the stated end use needs.",
-            )
-        )
 
-    if linked and potential >= config["safeguards_at"]:
-        finding = _missing_design_safeguards(taxonomy, item, capabilities, potential)
-        if finding is not None:
-            findings.append(finding)
+def _high_potential(item: Item, profile: CapabilityProfile, link_reason: str) -> Finding:
+    potential = profile.misuse_potential
+    return Finding(
+        rule_id="HRDD-CAP-009",
+        outcome=Outcome.ESCALATE,
+        severity=SEVERITY_FOR_POTENTIAL[potential],
+        message=f"Item {item.name!r} has misuse potential {potential}/5 ({LEVELS[potential]}) and the end user "
+        f"is government-linked ({link_reason}): the guidance asks for review of its potential for misuse "
+        "by such end users before export.",
+        evidence={
+            "misuse_potential": potential,
+            "capabilities": sorted(profile.capabilities),
+            "credited_safeguards": list(profile.credited_safeguards),
+            "end_user": link_reason,
+        },
+        guidance=(MISUSE, COMMENSURATE, RED_FLAG_CLOSE),
+        remediation="Have the deal reviewed against the end user's record and legal framework; limit the "
+        "item's capabilities to what the stated end use needs.",
+    )
 
-    if linked and item.customization == "custom_development" and potential >= 4:
-        findings.append(
-            Finding(
-                rule_id="HRDD-CAP-006",
-                outcome=Outcome.ESCALATE,
-                severity=Severity.HIGH,
-                message=f"Item {item.name!r} is custom-developed for a government-linked end user and has misuse "
-                f"potential {potential}/5: the design itself must be reviewed.",
-                evidence={
-                    f"{where}.customization": item.customization,
-                    f"{where}.customization_request": item.customization_request,
-                    "end_user": link_reason,
-                },
-                guidance=(DESIGN, TAILOR),
-                remediation="Review the specification with compliance before development; build in audit logging, "
-                "warrant enforcement and volume limits.",
-            )
-        )
-    return findings
+
+def _custom_development(item: Item, potential: int, link_reason: str) -> Finding:
+    where = item.path
+    return Finding(
+        rule_id="HRDD-CAP-006",
+        outcome=Outcome.ESCALATE,
+        severity=Severity.HIGH,
+        message=f"Item {item.name!r} is custom-developed for a government-linked end user and has misuse "
+        f"potential {potential}/5: the design itself must be reviewed.",
+        evidence={
+            f"{where}.customization": item.customization,
+            f"{where}.customization_request": item.customization_request,
+            "end_user": link_reason,
+        },
+        guidance=(DESIGN, TAILOR),
+        remediation="Review the specification with compliance before development; build in audit logging, "
+        "warrant enforcement and volume limits.",
+    )
 
 
 # How many of the recommended design safeguards an item of a given misuse potential needs.
@@ -436,8 +533,7 @@ def _missing_design_safeguards(
     """Commensurate design safeguards: the graver the potential, the more of the safeguards
     that mitigate the item's serious capabilities (weight 3+) must be built in; audit logging
     always, since without it no misuse can be detected afterwards."""
-    serious = [c for c in capabilities if taxonomy.capabilities[c].weight >= 3] or list(capabilities)
-    recommended = sorted({m for c in serious for m in taxonomy.capabilities[c].mitigated_by})
+    recommended = _recommended(taxonomy, frozenset(capabilities))
     if not recommended:
         return None
     kept = set(item.design_safeguards) - removed_safeguards(taxonomy, item)
@@ -457,7 +553,7 @@ def _missing_design_safeguards(
         + f"; missing: {', '.join(missing)}.",
         evidence={
             f"{item.path}.design_safeguards": list(item.design_safeguards),
-            "recommended": recommended,
+            "recommended": list(recommended),
             "needed": needed,
         },
         guidance=(TAILOR, DESIGN),
@@ -468,6 +564,17 @@ def _missing_design_safeguards(
         )
         + ".",
     )
+
+
+def _recommended(taxonomy: Taxonomy, capabilities: frozenset[str]) -> tuple[str, ...]:
+    """The design safeguards that mitigate the serious capabilities (weight 3+; all of them
+    when none is serious), sorted: worked out once per set of capabilities."""
+    found: tuple[str, ...] | None = taxonomy.designs.get(capabilities)
+    if found is None:
+        serious = [c for c in capabilities if taxonomy.capabilities[c].weight >= 3] or list(capabilities)
+        found = tuple(sorted({m for c in serious for m in taxonomy.capabilities[c].mitigated_by}))
+        _remember(taxonomy.designs, capabilities, found)
+    return found
 
 
 def _targets_rights_finding(name: str, field: str, match: Match, linked: bool, link_reason: str) -> Finding:

@@ -104,6 +104,14 @@ class Taxonomy:
     dataset: DataSet
     # Product descriptions repeat across a catalogue's transactions: scan each text once.
     _scanned: dict[tuple[bool, str], tuple[Match, ...]] = attrs.field(factory=dict, eq=False, repr=False)
+    # What the plugin worked out for items and their checks (see plugin.py), keyed by
+    # everything it reads. None of it reads the config (engines with different configs
+    # share a taxonomy). Not init fields: a copy made with attrs.evolve starts empty.
+    items: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
+    checks: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
+    # Design safeguards: those a set of capabilities calls for (keyed by the frozenset) and
+    # those a customisation request takes away (keyed by the request's text).
+    designs: dict[frozenset[str] | str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def _cached(self, intents: bool, text: str) -> tuple[Match, ...]:
         key = (intents, text)

@@ -208,26 +208,37 @@ def government_link(type_: str | None, relationship: str | None) -> tuple[bool, 
     return False, f"type = {type_}"
 
 
-def reviewed_end_users(transaction: Transaction) -> list[Reviewed]:
+def reviewed_end_users(transaction: Transaction) -> tuple[Reviewed, ...]:
     end_user = transaction.end_user
-    linked, reason = government_link(end_user.type, end_user.government_relationship)
-    reviewed = [
-        Reviewed(
-            "end_user",
-            end_user.name,
-            end_user.country,
-            linked,
-            reason,
-            end_user.type == "government_agency",
-            end_user.sector,
-        )
-    ]
+    return _reviewed_end_users(
+        end_user.name,
+        end_user.country,
+        end_user.type,
+        end_user.government_relationship,
+        end_user.sector,
+        end_user.other_end_users,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _reviewed_end_users(
+    name: str,
+    country: str,
+    type_: str | None,
+    relationship: str | None,
+    sector: str | None,
+    others: tuple[Any, ...],  # the end user's OtherEndUser values
+) -> tuple[Reviewed, ...]:
+    """The end users reviewed, from the fields of the end user that decide them (worked out
+    once per distinct end user: a customer's deals repeat them)."""
+    linked, reason = government_link(type_, relationship)
+    reviewed = [Reviewed("end_user", name, country, linked, reason, type_ == "government_agency", sector)]
     # Another end user is reviewed when anything that weighs differs from those already reviewed.
-    seen = {(end_user.country, linked, end_user.type == "government_agency", end_user.sector)}
-    for index, other in enumerate(end_user.other_end_users):
+    seen = {(country, linked, type_ == "government_agency", sector)}
+    for index, other in enumerate(others):
         linked, reason = government_link(other.type, None)
-        country = other.country or end_user.country
-        key = (country, linked, other.type == "government_agency", other.sector)
+        where = other.country or country
+        key = (where, linked, other.type == "government_agency", other.sector)
         if key in seen:
             continue
         seen.add(key)
@@ -235,7 +246,7 @@ def reviewed_end_users(transaction: Transaction) -> list[Reviewed]:
             Reviewed(
                 f"end_user.other_end_users[{index}]",
                 other.name,
-                country,
+                where,
                 linked,
                 reason,
                 other.type == "government_agency",
@@ -243,7 +254,7 @@ def reviewed_end_users(transaction: Transaction) -> list[Reviewed]:
                 country_assumed=other.country is None,
             )
         )
-    return reviewed
+    return tuple(reviewed)
 
 
 @attrs.frozen
@@ -350,14 +361,31 @@ def _status_text(status: IccprStatus, data: LegalData) -> str:
     return "not covered by any state's ratification of the ICCPR"
 
 
+# How many data-age verdicts are remembered (one per day measured on, in practice).
+MEMO_SIZE = 64
+# The data-age finding (or None) by everything it reads: the data set (LegalData is hashed
+# by identity, so a key holds its data set), the transaction's date (or today's, when it
+# has none) and max_age_days. Every deal of a day is measured alike.
+_ages: dict[tuple[Any, ...], Finding | None] = {}
+
+
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
     data: LegalData = context.state
+    config = context.config
     views = item_views(transaction, context)
     findings: list[Finding] = []
     for reviewed in reviewed_end_users(transaction):
-        findings.extend(_review(reviewed, views, transaction, data, context.config))
-    age = _data_age(transaction, data, context.config)
+        findings.extend(_review(reviewed, views, transaction, data, config))
+    date = transaction.date
+    key = (data, date, None if date else _dt.date.today(), config["max_age_days"])
+    if key in _ages:
+        age = _ages[key]
+    else:
+        age = _data_age(transaction, data, config)
+        if len(_ages) >= MEMO_SIZE:
+            _ages.clear()
+        _ages[key] = age
     if age is not None:
         findings.append(age)
     return findings
@@ -499,23 +527,58 @@ class Bearing:
     concerns: tuple[Concern, ...]
     missing_clauses: tuple[str, ...]
     missing_design: tuple[str, ...]
+    weight: int  # the concerns' weights, summed
+    compelled: tuple[Concern, ...]  # the concerns about authorities' access to what companies hold
+    basis: Concerns  # the same concerns with what a finding says of them
 
-    @property
-    def weight(self) -> int:
-        return sum(c.weight for c in self.concerns)
 
-    @property
-    def compelled(self) -> tuple[Concern, ...]:
-        return tuple(c for c in self.concerns if c.compelled_access)
+@attrs.frozen
+class Concerns:
+    """What the concerns bearing on an item ask for, worked out once per distinct bearing (see
+    _concerns_bearing): the clauses and design safeguards that mitigate them (sorted), their
+    summed weight, those about compelled access, and what a finding says of them (the ICCPR
+    articles they engage, their labels and their mitigations, in words)."""
+
+    concerns: tuple[Concern, ...]
+    clauses: tuple[str, ...]
+    design: tuple[str, ...]
+    weight: int
+    compelled: tuple[Concern, ...]
+    articles: str
+    described: str
+    remedy: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _concerns_bearing(
+    data: LegalData, code: str, sector: str | None, holder: bool, capabilities: frozenset[str] | None
+) -> Concerns:
+    relevant = data.bearing(code, sector, holder, capabilities)
+    return Concerns(
+        relevant,
+        tuple(sorted({c for concern in relevant for c in concern.clauses})),
+        tuple(sorted({d for concern in relevant for d in concern.design})),
+        sum(c.weight for c in relevant),
+        tuple(c for c in relevant if c.compelled_access),
+        _articles(sorted({a for c in relevant for a in c.articles})),
+        "; ".join(c.label for c in relevant),
+        "; ".join(dict.fromkeys(c.mitigation for c in relevant)),
+    )
 
 
 def _bearing(view: ItemView, reviewed: Reviewed, transaction: Transaction, data: LegalData) -> Bearing:
-    relevant = data.bearing(reviewed.country, reviewed.sector, not reviewed.agency, view.capabilities)
+    found = _concerns_bearing(data, reviewed.country, reviewed.sector, not reviewed.agency, view.capabilities)
     clauses = transaction.contract.clauses
     design = view.item.design_safeguards
-    missing_clauses = tuple(sorted({c for concern in relevant for c in concern.clauses if c not in clauses}))
-    missing_design = tuple(sorted({d for concern in relevant for d in concern.design if d not in design}))
-    return Bearing(view, relevant, missing_clauses, missing_design)
+    return Bearing(
+        view,
+        found.concerns,
+        tuple(c for c in found.clauses if c not in clauses) if found.clauses else (),
+        tuple(d for d in found.design if d not in design) if found.design else (),
+        found.weight,
+        found.compelled,
+        found,
+    )
 
 
 def _concern_outcome(bearing: Bearing, reviewed: Reviewed, config: Mapping[str, Any]) -> Outcome:
@@ -549,7 +612,6 @@ def _concerns_finding(
     if outcome is Outcome.PASS:
         return None
     row = data.countries[reviewed.country]
-    articles = sorted({a for c in worst.concerns for a in c.articles})
     country = _country(status)
     potential = worst.view.potential
     evidence: dict[str, Any] = {
@@ -562,13 +624,13 @@ def _concerns_finding(
     }
     if row.note:
         evidence["surveillance_laws.note"] = row.note
-    described = "; ".join(c.label for c in worst.concerns)
     intro = (
         f"The surveillance laws and practices of {country} raise documented concerns under ICCPR articles "
-        f"{_articles(articles)} that bear on {worst.view.item.name!r} (misuse potential {potential}/5): {described}"
+        f"{worst.basis.articles} that bear on {worst.view.item.name!r} (misuse potential {potential}/5): "
+        f"{worst.basis.described}"
     )
     missing = [*worst.missing_clauses, *worst.missing_design]
-    remedy = "; ".join(dict.fromkeys(c.mitigation for c in worst.concerns))
+    remedy = worst.basis.remedy
     remediation: str | None = f"Before export: {remedy}" + (
         f" (missing: {', '.join(missing)})." if missing else "."
     )

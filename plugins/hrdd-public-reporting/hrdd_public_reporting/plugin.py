@@ -94,6 +94,10 @@ class State:
     region_level: str
     max_age_days: int
     country_names: Mapping[str, str]
+    # (risk level, government link) -> what _need says of them, for fact values of plain types.
+    needs: dict[tuple[Any, Any], tuple[str, str]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
 
 @hookimpl
@@ -133,7 +137,23 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 
 def _need(risk: Any, linked: Any, state: State) -> tuple[str, str]:
     """Whether the transaction needs a public-reporting commitment ("required",
-    "recommended" or "not_needed") and why, in words for the message."""
+    "recommended" or "not_needed") and why, in words for the message. Worked out once per
+    engine for each pair of plain values (a level or None, a bool or None: the usual facts)."""
+    if type(risk) in _PLAIN_RISK and type(linked) in _PLAIN_LINK:
+        found = state.needs.get((risk, linked))
+        if found is None:
+            if len(state.needs) >= 64:  # a handful in practice; bounded against odd publishers
+                state.needs.clear()
+            found = state.needs[risk, linked] = _needed(risk, linked, state)
+        return found
+    return _needed(risk, linked, state)
+
+
+_PLAIN_RISK = frozenset({str, type(None)})
+_PLAIN_LINK = frozenset({bool, type(None)})
+
+
+def _needed(risk: Any, linked: Any, state: State) -> tuple[str, str]:
     level = risk if risk in RISK_LEVELS else None
     linked = linked if isinstance(linked, bool) else None  # a value outside the contract is unknown
     if level is not None:

@@ -139,6 +139,15 @@ _SEVERITY_FOR_OUTCOME = {
     Outcome.ESCALATE: Severity.HIGH,
 }
 _OUTCOME_ORDER = (Outcome.INFO, Outcome.SAFEGUARDS_REQUIRED, Outcome.ESCALATE)
+# How many entries each of the rules' memos holds (see StakeholderRules).
+MEMO_SIZE = 1024
+
+
+def _remember(memo: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> Any:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 @hookimpl
@@ -213,7 +222,7 @@ def is_state_owned(transaction: Transaction) -> bool:
     )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # remembered and used in keys: hashed once
 class Stakes:
     """How much rides on the stakeholder review: the items' misuse potential and the end
     user's link to a government, read once per check."""
@@ -243,10 +252,14 @@ class Stakes:
 
 
 def stakes_of(transaction: Transaction, context: CheckContext) -> Stakes:
+    """How much rides on the review: the highest misuse potential (an item nobody classified
+    counts as 5), the first item that has it, the items not classified, and the end user's
+    link to a government, weighed with the thresholds. Worked out once per distinct key."""
     config = context.config
+    profiles = context.profiles
     potential, top_item, unclassified = -1, "", []
     for item in transaction.items:
-        profile = context.profiles.get(item.id)
+        profile = profiles.get(item.id)
         if profile is None:
             unclassified.append(item.id)
             item_potential = UNCLASSIFIED_POTENTIAL
@@ -254,21 +267,40 @@ def stakes_of(transaction: Transaction, context: CheckContext) -> Stakes:
             item_potential = profile.misuse_potential
         if item_potential > potential:
             potential, top_item = item_potential, item.name
-    linked, link_reason = government_link(transaction)
-    if linked and potential >= config["sensitive_at"]:
+    end_user = transaction.end_user
+    key = (
+        potential,
+        top_item,
+        tuple(unclassified),
+        end_user.type,
+        end_user.government_relationship,
+        config["sensitive_at"],
+        config["high_potential_at"],
+    )
+    memo = context.state.stakes
+    found: Stakes | None = memo.get(key)
+    if found is None:
+        found = _remember(memo, key, _stakes(key, government_link(transaction)))
+    return found
+
+
+def _stakes(key: tuple[Any, ...], link: tuple[bool, str]) -> Stakes:
+    potential, top_item, unclassified, _type, _relationship, sensitive_at, high_potential_at = key
+    linked, link_reason = link
+    if linked and potential >= sensitive_at:
         sensitive, why = (
             True,
             f"{top_item!r} (misuse potential {potential}/5) for a government-linked end user",
         )
-    elif potential >= config["high_potential_at"]:
+    elif potential >= high_potential_at:
         sensitive, why = True, f"{top_item!r} (misuse potential {potential}/5)"
     else:
         end_user = "a government-linked" if linked else "a non-government"
         sensitive, why = False, f"misuse potential {potential}/5 for {end_user} end user"
     if unclassified:
         why += f"; items {', '.join(unclassified)} were not classified and count as misuse potential 5"
-    facilitates = potential >= config["sensitive_at"]
-    return Stakes(potential, top_item, tuple(unclassified), linked, link_reason, facilitates, sensitive, why)
+    facilitates = potential >= sensitive_at
+    return Stakes(potential, top_item, unclassified, linked, link_reason, facilitates, sensitive, why)
 
 
 @attrs.frozen
@@ -287,7 +319,7 @@ class PartyView:
         return f"parties[{self.index}]"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # remembered and used in keys: hashed once
 class Opacity:
     parties: tuple[PartyView, ...]
     points: int
@@ -297,7 +329,22 @@ class Opacity:
 
 
 def opacity_of(transaction: Transaction, rules: StakeholderRules) -> Opacity:
-    """Opacity points of every party and the level they add up to (the data's role weights)."""
+    """Opacity points of every party and the level they add up to (the data's role weights),
+    worked out once per distinct key: the parties, the end user's and exporter's countries
+    and whether the KYC answers name a forwarder as the final destination."""
+    key = (
+        transaction.parties,
+        transaction.end_user.country,
+        transaction.exporter.country if transaction.exporter else None,
+        transaction.kyc.answer(FORWARDER_FLAG) is True,
+    )
+    found: Opacity | None = rules.opacities.get(key)
+    if found is None:
+        found = _remember(rules.opacities, key, _opacity_of(transaction, rules))
+    return found
+
+
+def _opacity_of(transaction: Transaction, rules: StakeholderRules) -> Opacity:
     exporter_country = transaction.exporter.country if transaction.exporter else None
     home = tuple(sorted({transaction.end_user.country} | ({exporter_country} if exporter_country else set())))
     forwarder_final = transaction.kyc.answer(FORWARDER_FLAG) is True
@@ -370,8 +417,29 @@ def red_flags(transaction: Transaction, opacity: Opacity) -> list[str]:
 
 @hookimpl
 def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> Mapping[str, Any]:
+    """The facts, worked out once per distinct key (everything they read: the end user's
+    type, relationship, sole-end-user answer, whether others are named and related parties,
+    the KYC answers and the opacity of the parties)."""
     rules: StakeholderRules = context.state
+    end_user = transaction.end_user
     opacity = opacity_of(transaction, rules)
+    key = (
+        end_user.type,
+        end_user.government_relationship,
+        end_user.sole_end_user,
+        bool(end_user.other_end_users),
+        end_user.related_parties,
+        transaction.kyc.answers,
+        transaction.parties,
+        opacity,
+    )
+    found: dict[str, Any] | None = rules.facts.get(key)
+    if found is None:
+        found = _remember(rules.facts, key, _facts(transaction, opacity))
+    return dict(found)
+
+
+def _facts(transaction: Transaction, opacity: Opacity) -> dict[str, Any]:
     return {
         "end_user.government_linked": government_link(transaction)[0],
         "stakeholders.red_flags": red_flags(transaction, opacity),
@@ -413,18 +481,45 @@ def _listing(names: Iterable[str]) -> str:
 
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
+    """Every check, in order. The checks that do not read the contract depend on a key a
+    customer's deals repeat (the end user's name, type, relationship and country, its related
+    parties, the KYC answers, the parties, the stakes, the opacity and the config they
+    read): they run once per distinct key and their (immutable) findings are returned again."""
     rules: StakeholderRules = context.state
+    config = context.config
+    end_user = transaction.end_user
     stakes = stakes_of(transaction, context)
     opacity = opacity_of(transaction, rules)
-    findings: list[Finding] = []
-    findings += check_kyc_flags(transaction, rules, stakes)
-    findings += check_unanswered_kyc(transaction, context, stakes)
-    findings += check_end_user_type(transaction, stakes)
+    key = (
+        end_user.name,
+        end_user.type,
+        end_user.government_relationship,
+        end_user.country,
+        end_user.related_parties,
+        transaction.kyc.answers,
+        transaction.parties,
+        stakes,
+        opacity,
+        config["unanswered_kyc"],
+        config["max_parties_without_country"],
+    )
+    reviewed: tuple[tuple[Finding, ...], tuple[Finding, ...]] | None = rules.reviews.get(key)
+    if reviewed is None:
+        end_user_checks = (
+            *check_kyc_flags(transaction, rules, stakes),
+            *check_unanswered_kyc(transaction, context, stakes),
+            *check_end_user_type(transaction, stakes),
+        )
+        party_checks = (
+            *check_related_parties(transaction, stakes),
+            *check_intermediaries(transaction, context, opacity, stakes),
+        )
+        reviewed = _remember(rules.reviews, key, (end_user_checks, party_checks))
+    findings: list[Finding] = list(reviewed[0])
     findings += check_close_to_government(transaction, context, rules, stakes)
     findings += check_state_owned(transaction, rules, stakes)
     findings += check_other_end_users(transaction, rules, stakes)
-    findings += check_related_parties(transaction, stakes)
-    findings += check_intermediaries(transaction, context, opacity, stakes)
+    findings += reviewed[1]
     return findings
 
 
