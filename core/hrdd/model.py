@@ -513,7 +513,7 @@ class Finding:
         """The outcome after enforcement (what the decision sees)."""
         return self.effective_outcome if self.effective_outcome is not None else self.outcome
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, copy_values: bool = True) -> dict[str, Any]:
         return {
             "rule_id": self.rule_id,
             "plugin": self.plugin,
@@ -524,8 +524,10 @@ class Finding:
             "message": self.message,
             "subject": self.subject,
             # values copied: findings (and their evidence) may be shared between assessments,
-            # and a report is the caller's to change
-            "evidence": [{"path": e.path, "value": _plain(e.value)} for e in self.evidence],
+            # and a report is the caller's to change (a renderer that only reads skips the copy)
+            "evidence": [
+                {"path": e.path, "value": _plain(e.value) if copy_values else e.value} for e in self.evidence
+            ],
             "guidance": list(self.guidance),
             "remediation": self.remediation,
             "waiver": dict(self.waiver) if self.waiver is not None else None,
@@ -802,7 +804,7 @@ class Assessment:
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(f.rule_id for f in self.findings)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, copy_values: bool = True) -> dict[str, Any]:
         """The report document (``schemas/report.schema.json``, schema version 1)."""
         return {
             "schema_version": SCHEMA_VERSION,
@@ -810,12 +812,12 @@ class Assessment:
             "decision": self.decision.value,
             "reason": self.reason,
             "risk": {"score": self.risk.score, "level": self.risk.level},
-            "findings": [finding.to_dict() for finding in self.findings],
+            "findings": [finding.to_dict(copy_values=copy_values) for finding in self.findings],
             "required_safeguards": [
                 {"safeguard": s.safeguard, "rules": list(s.rules)} for s in self.required_safeguards
             ],
             "checks": [check.to_dict() for check in self.checks],
-            "waived": [finding.to_dict() for finding in self.waived],
+            "waived": [finding.to_dict(copy_values=copy_values) for finding in self.waived],
             "provenance": self.provenance.to_dict(),
             "errors": [{"plugin": f.plugin, "rule_id": f.rule_id, "message": f.message} for f in self.errors],
             "contributions": dict(self.contributions),

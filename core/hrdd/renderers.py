@@ -21,7 +21,9 @@ DECISION_HEADLINES = {
 def render_json(assessment: Assessment) -> str:
     import orjson
 
-    return orjson.dumps(assessment.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+    return orjson.dumps(
+        assessment.to_dict(copy_values=False), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    ).decode()
 
 
 def _wrap(text: str, indent: str) -> list[str]:
