@@ -20,6 +20,7 @@ ALLOWED: dict[str, frozenset[Any]] = {
 }
 FLAGS = ("end_user.government_linked", "end_user.sensitive_function", "end_user.credible_misuse")
 EVENTS = "context.sensitive_events"
+GOVERNMENT_ONLY = frozenset({"destination_tier", "legal_risk"})
 READS = tuple(fact for fact, _ in FACTORS.values() if fact is not None)
 
 
@@ -116,6 +117,12 @@ def assess_risk(transaction: Transaction, context: CheckContext, table: Safeguar
             else:
                 key = checked
         weight = weights[factor][key]
+        if factor in GOVERNMENT_ONLY and weight > 0 and context.fact("end_user.government_linked") is False:
+            # The destination's record and laws weigh a deal mostly because its government could
+            # misuse the item; for an end user with no link to that government they weigh one
+            # point less (a government can still requisition or compel access to what a private
+            # buyer holds, which the record and legal-framework plugins report on their own).
+            weight -= 1
         if fact in invalid:
             shown: Any = f"invalid {value!r} (weighed as unknown)"
         elif key == "unknown":

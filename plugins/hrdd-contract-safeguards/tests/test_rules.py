@@ -128,8 +128,20 @@ FULL = {
         ({"end_user.government_linked": True}, 3, 4, "medium"),
         ({"destination.risk_tier": "moderate", "end_user.government_linked": True}, 3, 5, "medium"),
         ({"destination.risk_tier": "high", "end_user.government_linked": True}, 3, 6, "high"),
-        ({"destination.risk_tier": "very_high", "destination.legal_risk": "very_high"}, 3, 8, "high"),
-        ({"destination.risk_tier": "very_high", "destination.legal_risk": "very_high"}, 4, 9, "critical"),
+        (
+            {
+                "destination.risk_tier": "very_high",
+                "destination.legal_risk": "very_high",
+                "end_user.government_linked": True,
+            },
+            3,
+            9,
+            "critical",
+        ),
+        # an end user with no government link: the destination's record and laws weigh a point less
+        ({"destination.risk_tier": "very_high", "destination.legal_risk": "very_high"}, 3, 6, "high"),
+        ({"destination.risk_tier": "very_high", "destination.legal_risk": "very_high"}, 4, 7, "high"),
+        ({"destination.risk_tier": "moderate", "destination.legal_risk": "high"}, 3, 3, "low"),
         ({"end_user.credible_misuse": True, "stakeholders.opacity": "high"}, 2, 6, "high"),
         ({"destination.legal_risk": "moderate", "stakeholders.opacity": "medium"}, 3, 4, "medium"),
         (

@@ -151,7 +151,11 @@ def _grading(taxonomy: Taxonomy, capabilities: set[str] | frozenset[str]) -> tup
         "metadata_collection",
         "location_tracking",
     }
-    if grave >= 3 or ("bulk_collection" in capabilities and identifying):
+    # Combinations graver than their parts: three grave capabilities, bulk collection that
+    # identifies people, and identifying people where they are (face recognition with location
+    # alerts is tracking of individuals).
+    locating_faces = {"biometric_identification", "location_tracking"} <= capabilities
+    if grave >= 3 or ("bulk_collection" in capabilities and identifying) or locating_faces:
         raw = min(5, raw + 1)
     relevant = {m for spec in specs for m in spec.mitigated_by}
     floor = max(spec.floor for spec in specs)
