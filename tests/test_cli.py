@@ -341,3 +341,21 @@ def test_console_script_schema():
     result = run_script("schema", "report")
     assert result.returncode == 0
     assert json.loads(result.stdout)["title"] == "hrdd assessment report"
+
+
+def test_a_country_code_error_says_what_a_country_code_is(tmp_path, capsys):
+    document = {
+        "id": "TX-COUNTRY",
+        "items": [{"id": "I1", "name": "Camera"}],
+        "end_user": {"name": "Buyer", "country": "nl"},
+        "parties": [{"role": "reseller", "name": "Reseller", "country": "XX"}],
+    }
+    path = tmp_path / "tx.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["assess", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        f"hrdd: {path}: $.end_user.country: \"nl\" is not an ISO 3166-1 alpha-2 country code (write it in capitals: 'NL')"
+        in err
+    )
+    assert f'hrdd: {path}: $.parties[0].country: "XX" is not an ISO 3166-1 alpha-2 country code' in err

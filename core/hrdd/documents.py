@@ -63,6 +63,11 @@ def _short(value: Any, limit: int = 80) -> str:
 def _explain(error: Any) -> str:
     """One line for one jsonschema error: what is wrong with which value and what was expected."""
     validator = error.validator
+    if validator == "enum" and str(error.schema.get("description", "")).startswith("ISO 3166-1 alpha-2"):
+        hint = ""
+        if isinstance(error.instance, str) and error.instance.upper() in error.validator_value:
+            hint = f" (write it in capitals: {error.instance.upper()!r})"
+        return f"{_short(error.instance)} is not an ISO 3166-1 alpha-2 country code{hint}"
     if validator == "enum":
         allowed = error.validator_value
         shown = ", ".join(map(str, allowed[:20])) + (", ..." if len(allowed) > 20 else "")
