@@ -383,3 +383,19 @@ def test_facts_that_depend_on_each_other_in_a_cycle_are_refused(write_policy: An
     }
     with pytest.raises(hrdd.PolicyError, match="cycle: one, two"):
         hrdd.Engine.from_policy(write_policy(chain_policy(["one", "two"]), modules))
+
+
+def test_the_report_names_the_facts_weighed_and_who_published_them(
+    write_policy: Any, minimal_transaction: Any
+) -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    document = minimal_transaction()
+    document["end_user"]["country"] = "KP"
+    report = facts_engine(write_policy).assess(document).to_dict()
+    assert report["facts"] == {"destination.risk_tier": {"value": "very_high", "source": "publisher"}}
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)

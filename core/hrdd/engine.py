@@ -403,7 +403,7 @@ class Engine:
                     )
                 )
             )
-        return self._decide(transaction, findings, checks, input_sha256)
+        return self._decide(transaction, findings, checks, input_sha256, facts)
 
     def _invoke(self, call: _Call, arguments: dict[str, Any], context: CheckContext) -> Any:
         arguments["context"] = context
@@ -680,6 +680,7 @@ class Engine:
         ranked: list[_Ranked],
         checks: list[CheckRecord],
         input_sha256: str,
+        facts: SharedFacts,
     ) -> Assessment:
         ranked.sort(key=_SORT_KEY)
         findings = tuple(map(_FINDING, ranked))
@@ -713,6 +714,7 @@ class Engine:
             required_safeguards=tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items()),
             provenance=provenance,
             contributions=contributions,
+            facts={name: (value, facts.sources[name]) for name, value in facts.values.items()},
         )
         if self._contribution_calls:
             # The contributions read the assessment; they are added to its (so far empty)

@@ -794,6 +794,8 @@ class Assessment:
     provenance: Provenance
     waived: tuple[Finding, ...] = ()
     contributions: Mapping[str, Any] = attrs.field(factory=dict)  # hrdd_report_contribution answers
+    # The transaction facts the plugins published and weighed: name -> (value, publisher).
+    facts: Mapping[str, tuple[Any, str]] = attrs.field(factory=dict)
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -821,4 +823,8 @@ class Assessment:
             "provenance": self.provenance.to_dict(),
             "errors": [{"plugin": f.plugin, "rule_id": f.rule_id, "message": f.message} for f in self.errors],
             "contributions": dict(self.contributions),
+            "facts": {
+                name: {"value": _plain(value) if copy_values else value, "source": source}
+                for name, (value, source) in sorted(self.facts.items())
+            },
         }

@@ -75,6 +75,10 @@ def render_text(assessment: Assessment) -> str:
         lines.append("  none")
     for finding in assessment.findings:
         lines += _finding_lines(finding)
+    if assessment.facts:
+        lines += ["", "Facts weighed (published by the plugins):"]
+        for name, (value, source) in sorted(assessment.facts.items()):
+            lines.append(f"  {name} = {_value(value)} ({source})")
     lines += ["", _checks_summary(assessment)]
     for check in assessment.checks:
         subject = f" {check.subject}" if check.subject else ""
