@@ -41,6 +41,7 @@ BASELINE_PLUGINS = (
     "hrdd-legal-framework",
     "hrdd-program",
     "hrdd-public-reporting",
+    "hrdd-sanctions-programs",
     "hrdd-stakeholders",
 )
 BASELINE_DATA = {  # data set name -> its file in the repository
@@ -52,6 +53,7 @@ BASELINE_DATA = {  # data set name -> its file in the repository
     "hrdd-surveillance-law-concerns": "plugins/hrdd-legal-framework/data/surveillance_laws.toml",
     "hrdd-public-reporting-m49-regions": "plugins/hrdd-public-reporting/data/regions.toml",
     "hrdd-stakeholders-rules": "plugins/hrdd-stakeholders/data/stakeholders.toml",
+    "hrdd-sanctions-programmes": "plugins/hrdd-sanctions-programs/data/programmes.toml",
 }
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -347,7 +349,9 @@ EXPECTED: dict[str, tuple[hrdd.Decision, set[str], set[str]]] = {
     # freight forwarder: refused on the end user's and the country's record.
     "interception-intelligence-agency": (
         DO_NOT_PROCEED,
-        {"HRDD-HR-001", "HRDD-HR-003"},
+        # credible misuse by a not-free destination's intelligence agency, and the Government of
+        # Venezuela is blocked (E.O. 13884): a legal gate besides the human-rights record
+        {"HRDD-HR-001", "HRDD-HR-003", "HRDD-SAN-001"},
         {
             "HRDD-CAP-004",
             "HRDD-CAP-005",

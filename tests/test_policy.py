@@ -25,6 +25,7 @@ BASELINE_PLUGINS = [
     "hrdd-legal-framework",
     "hrdd-program",
     "hrdd-public-reporting",
+    "hrdd-sanctions-programs",
     "hrdd-stakeholders",
 ]
 
@@ -64,10 +65,12 @@ def test_baseline_loads_by_name():
     assert engine.policy.name == "baseline"
     assert engine.policy.source == "builtin:baseline"
     assert [p.name for p in engine.plugins.plugins] == BASELINE_PLUGINS
+    hard = {"hrdd-sanctions-programs"}  # legal gates: no waiver can clear them
     for name in BASELINE_PLUGINS:
         settings = engine.policy.plugin(name)
         assert settings is not None, name
-        assert settings.enforcement == hrdd.Enforcement.MANDATORY, name
+        expected = hrdd.Enforcement.HARD if name in hard else hrdd.Enforcement.MANDATORY
+        assert settings.enforcement == expected, name
 
 
 def test_the_capability_only_policy_has_the_baselines_capability_settings(capability_only_policy):

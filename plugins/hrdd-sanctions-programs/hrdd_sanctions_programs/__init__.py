@@ -1,0 +1,1 @@
+"""hrdd-sanctions-programs: country and programme exposure (the legal gate)."""

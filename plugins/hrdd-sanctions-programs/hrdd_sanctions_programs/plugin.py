@@ -1,0 +1,339 @@
+"""hrdd-sanctions-programs: country and programme exposure, the legal gate.
+
+Covers the Draft Guidance's trend on secondary sanctions (trend-sanctions: Global Magnitsky
+and the country programmes it names, Venezuela, Nicaragua, the DR Congo; Russia) and its
+consideration 5 (review the stakeholders: the end user and the intermediaries). For the
+end user's country, every other end user's country and every party's (and related party's)
+country it reports the embargoes, licence requirements and OFAC country programmes of the
+programme data file. hrdd-human-rights-record's HRDD-HR-013 is the human-rights trend notice
+for the destination; this plugin is the legal gate for every party.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from hrdd import (
+    CheckContext,
+    Finding,
+    Outcome,
+    PluginInfo,
+    PluginSetup,
+    RuleInfo,
+    Severity,
+    Transaction,
+    hookimpl,
+)
+from hrdd_sanctions_programs.programmes import (
+    EFFECT_RANK,
+    Programme,
+    ProgrammeData,
+    default_data_path,
+    load_programmes,
+)
+
+SANCTIONS = "draft-2019:trend-sanctions"
+STAKEHOLDERS = "draft-2019:consideration-5"
+CLAUSES = (SANCTIONS, STAKEHOLDERS)
+
+RULES = (
+    RuleInfo("HRDD-SAN-001", "Destination or party country under a comprehensive embargo", CLAUSES),
+    RuleInfo(
+        "HRDD-SAN-002", "Destination or party country where a licence or authorisation is required", CLAUSES
+    ),
+    RuleInfo(
+        "HRDD-SAN-003", "Destination or party country with a sanctions programme: screen the parties", CLAUSES
+    ),
+    RuleInfo("HRDD-SAN-004", "A party or other end user without a country cannot be checked", CLAUSES),
+    RuleInfo("HRDD-SAN-005", "Country and programme exposure checked (negative assurance)", CLAUSES),
+    RuleInfo("HRDD-SAN-006", "The programme data is older than the policy's max_age_days", (SANCTIONS,)),
+    RuleInfo("HRDD-SAN-007", "A party in a country where an embargo covers only some regions", CLAUSES),
+    RuleInfo("HRDD-SAN-008", "A country the programme data does not know (fail closed)", CLAUSES),
+)
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "data": {"type": "string", "nullable": True, "default": None, "empty": False, "meta": {"path": True}},
+    "max_age_days": {"type": "integer", "min": 1, "default": 400},
+}
+
+# Types of end user that are the government of their country (E.O. 13884-style blocking).
+GOVERNMENT_TYPES = frozenset({"government_agency", "state_owned_enterprise"})
+GLOMAG = (
+    "the Global Magnitsky (GLOMAG, E.O. 13818, 31 CFR Part 583) designations, which apply in every country"
+)
+
+
+@attrs.frozen
+class Subject:
+    """One party whose country is checked: where it is in the transaction and who it is."""
+
+    path: str  # "end_user", "parties[0]", ...
+    name: str
+    role: str
+    country: str | None
+    type: str | None = None
+    must_have_country: bool = True
+
+    def label(self) -> str:
+        return f"{self.name} ({self.role}, {self.country})"
+
+
+@hookimpl
+def hrdd_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        clauses=CLAUSES,
+        rules=RULES,
+        config_schema=CONFIG_SCHEMA,
+        description="Checks the country of the end user, every other end user and every party against "
+        "comprehensive embargoes, licence requirements (15 CFR Part 746) and OFAC country programmes.",
+    )
+
+
+@hookimpl
+def hrdd_configure(config: Mapping[str, Any]) -> PluginSetup:
+    path = default_data_path() if config["data"] is None else Path(config["data"])
+    data = load_programmes(path)
+    return PluginSetup(data=(data.dataset,), state=data)
+
+
+def subjects(transaction: Transaction) -> list[Subject]:
+    end_user = transaction.end_user
+    found = [Subject("end_user", end_user.name, "end user", end_user.country, end_user.type)]
+    for i, related in enumerate(end_user.related_parties):
+        found.append(
+            Subject(
+                f"end_user.related_parties[{i}]",
+                related.name,
+                f"related party of the end user ({related.relationship or 'relationship not stated'})",
+                related.country,
+                must_have_country=False,
+            )
+        )
+    for i, other in enumerate(end_user.other_end_users):
+        found.append(
+            Subject(f"end_user.other_end_users[{i}]", other.name, "other end user", other.country, other.type)
+        )
+    for i, party in enumerate(transaction.parties):
+        found.append(Subject(f"parties[{i}]", party.name, party.role, party.country))
+        for j, related in enumerate(party.related_parties):
+            found.append(
+                Subject(
+                    f"parties[{i}].related_parties[{j}]",
+                    related.name,
+                    f"related party of {party.name} ({related.relationship or 'relationship not stated'})",
+                    related.country,
+                    must_have_country=False,
+                )
+            )
+    return found
+
+
+def _effect(programme: Programme, subject: Subject) -> tuple[str, str | None]:
+    """The programme's effect for this subject, and why when it differs from the country's."""
+    if programme.government_effect is None:
+        return programme.effect, None
+    if subject.type in GOVERNMENT_TYPES:
+        return programme.government_effect, f"{subject.name} is a {subject.type.replace('_', ' ')}"
+    if (
+        subject.type in (None, "unknown")
+        and EFFECT_RANK[programme.government_effect] > EFFECT_RANK[programme.effect]
+    ):
+        return (
+            "licence_required",
+            f"{subject.name}'s type is not established (it may be part of the government)",
+        )
+    return programme.effect, None
+
+
+def _programme_evidence(programme: Programme) -> dict[str, Any]:
+    evidence: dict[str, Any] = {
+        f"programme.{programme.id}.name": programme.name,
+        f"programme.{programme.id}.legal_basis": programme.legal_basis,
+        f"programme.{programme.id}.as_of": programme.as_of.isoformat(),
+    }
+    if programme.ofac_program:
+        evidence[f"programme.{programme.id}.ofac_program"] = programme.ofac_program
+    if programme.note:
+        evidence[f"programme.{programme.id}.note"] = programme.note
+    return evidence
+
+
+def _subject_evidence(found: list[tuple[Subject, str | None]]) -> dict[str, Any]:
+    evidence: dict[str, Any] = {}
+    for subject, why in found:
+        evidence[f"{subject.path}.name"] = subject.name
+        evidence[f"{subject.path}.country"] = subject.country
+        if why:
+            evidence[f"{subject.path}.type"] = subject.type
+    return evidence
+
+
+def _who(found: list[tuple[Subject, str | None]]) -> str:
+    return "; ".join(subject.label() + (f", because {why}" if why else "") for subject, why in found)
+
+
+def _finding(programme: Programme, effect: str, found: list[tuple[Subject, str | None]]) -> Finding:
+    evidence = {**_subject_evidence(found), **_programme_evidence(programme), "effect": effect}
+    who = _who(found)
+    subject = found[0][0].path if len(found) == 1 else None
+    if programme.regions:
+        return Finding(
+            rule_id="HRDD-SAN-007",
+            outcome=Outcome.ESCALATE,
+            severity=Severity.HIGH,
+            message=f"{who}: the {programme.name} ({programme.legal_basis}) covers "
+            f"{', '.join(programme.regions)}, which a country code cannot express. Whether the party is in a "
+            "covered region has not been established.",
+            evidence={**evidence, "programme.regions": list(programme.regions)},
+            guidance=CLAUSES,
+            remediation="Establish and record the party's and the delivery address's region (and where the items "
+            "will be used); if any is in a covered region, the transaction cannot proceed without a specific "
+            "licence or authorisation.",
+            subject=subject,
+        )
+    if effect == "prohibited":
+        return Finding(
+            rule_id="HRDD-SAN-001",
+            outcome=Outcome.DO_NOT_PROCEED,
+            severity=Severity.CRITICAL,
+            message=f"{who}: {programme.name} ({programme.legal_basis}). Exports and dealings are prohibited; only "
+            "a specific licence or authorisation from OFAC or BIS could change this.",
+            evidence=evidence,
+            guidance=CLAUSES,
+            remediation="Do not proceed. Only a specific licence or authorisation granted by the competent agency "
+            "(OFAC, BIS) could change this outcome; record it as a waiver with its number if one is granted.",
+            subject=subject,
+        )
+    if effect == "licence_required":
+        return Finding(
+            rule_id="HRDD-SAN-002",
+            outcome=Outcome.ESCALATE,
+            severity=Severity.HIGH,
+            message=f"{who}: {programme.name} ({programme.legal_basis}). A licence or authorisation is required "
+            "for most items and dealings; whether one is required for these items, and whether it can be "
+            "obtained, must be determined before export.",
+            evidence=evidence,
+            guidance=CLAUSES,
+            remediation="Escalate to the export-compliance officer: determine the licence requirement for each "
+            "item (ECCN or EAR99) under the legal basis above, obtain the licence or record why none is needed, "
+            f"and screen every party against the programme's SDN entries and {GLOMAG}.",
+            subject=subject,
+        )
+    program = f" (OFAC programme tag {programme.ofac_program})" if programme.ofac_program else ""
+    return Finding(
+        rule_id="HRDD-SAN-003",
+        outcome=Outcome.SAFEGUARDS_REQUIRED,
+        severity=Severity.MEDIUM,
+        message=f"{who}: the {programme.name}{program} apply to persons of this country ({programme.legal_basis}). "
+        "Named parties must be screened against the programme's SDN entries before export.",
+        evidence=evidence,
+        guidance=CLAUSES,
+        remediation=f"Screen every named party, and its owners of 50% or more, against the SDN entries of the "
+        f"{programme.name} and {GLOMAG}; record the result before export.",
+        subject=subject,
+    )
+
+
+def _no_country(subject: Subject) -> Finding:
+    return Finding(
+        rule_id="HRDD-SAN-004",
+        outcome=Outcome.ESCALATE,
+        severity=Severity.MEDIUM,
+        message=f"{subject.name} ({subject.role}) has no country: it cannot be checked against embargoes and "
+        "country programmes, so its exposure is unknown.",
+        evidence={f"{subject.path}.name": subject.name, f"{subject.path}.country": None},
+        guidance=CLAUSES,
+        remediation=f"Establish and record {subject.name}'s country ({subject.path}.country) and assess again.",
+        subject=subject.path,
+    )
+
+
+def _unknown(subject: Subject, data: ProgrammeData) -> Finding:
+    return Finding(
+        rule_id="HRDD-SAN-008",
+        outcome=Outcome.ERROR,
+        severity=Severity.HIGH,
+        message=f"The programme data ({data.dataset.name} {data.dataset.version}) has no row for {subject.country!r} "
+        f"({subject.label()}): its embargo and programme exposure cannot be checked.",
+        evidence={f"{subject.path}.country": subject.country, "data": data.path.name},
+        guidance=CLAUSES,
+        remediation="Correct the country code, or add the country to the policy's programme data file.",
+        subject=subject.path,
+    )
+
+
+def _data_age(transaction: Transaction, data: ProgrammeData, config: Mapping[str, Any]) -> Finding | None:
+    reference = transaction.date or _dt.date.today()
+    age = (reference - data.date).days
+    if age <= config["max_age_days"]:
+        return None
+    against = f"the transaction date {reference.isoformat()}" if transaction.date else "today"
+    return Finding(
+        rule_id="HRDD-SAN-006",
+        outcome=Outcome.INFO,
+        severity=Severity.LOW,
+        message=f"Programme data is {age} days old: {data.dataset.name} {data.dataset.version} was transcribed on "
+        f"{data.date.isoformat()}, measured against {against}, beyond the policy's max_age_days "
+        f"({config['max_age_days']}). Embargoes and programmes change: check the current OFAC programme list "
+        "and 15 CFR Part 746.",
+        evidence={
+            "data.date": data.date.isoformat(),
+            "reference_date": reference.isoformat(),
+            "age_days": age,
+            "max_age_days": config["max_age_days"],
+        },
+        guidance=(SANCTIONS,),
+        remediation="Update the programme data from the OFAC Sanctions Programs page and the eCFR (15 CFR Part 746).",
+    )
+
+
+@hookimpl
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
+    data: ProgrammeData = context.state
+    findings: list[Finding] = []
+    # (programme id, effect) -> subjects, in the order found, so one finding names them all.
+    grouped: dict[tuple[str, str], list[tuple[Subject, str | None]]] = {}
+    checked: list[Subject] = []
+    for subject in subjects(transaction):
+        if not subject.country:
+            if subject.must_have_country:
+                findings.append(_no_country(subject))
+            continue
+        programmes = data.for_country(subject.country)
+        if programmes is None:
+            findings.append(_unknown(subject, data))
+            continue
+        checked.append(subject)
+        for programme in programmes:
+            effect, why = _effect(programme, subject)
+            grouped.setdefault((programme.id, effect), []).append((subject, why))
+    for (pid, effect), found in grouped.items():
+        findings.append(_finding(data.programmes[pid], effect, found))
+    if not findings:
+        countries = sorted({s.country for s in checked if s.country})
+        findings.append(
+            Finding(
+                rule_id="HRDD-SAN-005",
+                outcome=Outcome.INFO,
+                severity=Severity.NONE,
+                message=f"Country and programme exposure checked for {len(checked)} party(ies) in "
+                f"{', '.join(countries)}: none is under a comprehensive embargo, a licence requirement of 15 CFR "
+                f"Part 746 or an OFAC country programme in {data.dataset.name} {data.dataset.version} "
+                f"({data.date.isoformat()}). This does not replace screening the parties by name (SDN, "
+                "Entity List, Global Magnitsky).",
+                evidence={
+                    **{f"{s.path}.country": s.country for s in checked},
+                    "data": f"{data.dataset.name} {data.dataset.version}",
+                },
+                guidance=CLAUSES,
+            )
+        )
+    age = _data_age(transaction, data, context.config)
+    if age is not None:
+        findings.append(age)
+    return findings

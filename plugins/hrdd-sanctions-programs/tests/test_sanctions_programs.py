@@ -1,0 +1,244 @@
+"""hrdd-sanctions-programs: embargoes, licence requirements and country programmes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hrdd
+from hrdd_sanctions_programs.programmes import default_data_path, load_programmes
+
+POLICY = """
+[policy]
+name = "sanctions"
+version = "1"
+
+[plugins.hrdd-item-capability]
+[plugins.hrdd-sanctions-programs]
+{config}
+"""
+
+CAMERA = {
+    "id": "I1",
+    "name": "Dome camera",
+    "categories": ["other"],
+    "description": "Indoor dome camera, no analytics.",
+}
+
+
+def transaction(
+    country: str = "NL",
+    *,
+    end_user_type: str | None = "private",
+    parties: list[dict[str, Any]] | None = None,
+    others: list[dict[str, Any]] | None = None,
+    date: str = "2025-08-01",
+) -> dict[str, Any]:
+    end_user: dict[str, Any] = {"name": "Buyer Ltd", "country": country, "sector": "commercial"}
+    if end_user_type is not None:
+        end_user["type"] = end_user_type
+    if others:
+        end_user["other_end_users"] = others
+    document: dict[str, Any] = {"id": "TX-SAN", "date": date, "items": [CAMERA], "end_user": end_user}
+    if parties:
+        document["parties"] = parties
+    return document
+
+
+def policy(tmp_path: Path, config: str = "") -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY.format(config=config), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> hrdd.Engine:
+    return hrdd.Engine.from_policy(policy(tmp_path_factory.mktemp("policy")))
+
+
+def san(engine: hrdd.Engine, document: dict[str, Any]) -> list[hrdd.Finding]:
+    return [f for f in engine.assess(document).findings if f.rule_id.startswith("HRDD-SAN-")]
+
+
+def ids(findings: list[hrdd.Finding]) -> list[str]:
+    return sorted(f.rule_id for f in findings)
+
+
+@pytest.mark.parametrize(("country", "basis"), [("CU", "515"), ("IR", "560"), ("KP", "510")])
+def test_embargoed_destination_does_not_proceed(engine: hrdd.Engine, country: str, basis: str) -> None:
+    assessment = engine.assess(transaction(country))
+    [finding] = [f for f in assessment.findings if f.rule_id == "HRDD-SAN-001"]
+    assert finding.outcome == "do_not_proceed"
+    assert basis in finding.message and "specific licence or authorisation" in finding.message
+    assert set(finding.guidance) == {"draft-2019:trend-sanctions", "draft-2019:consideration-5"}
+    assert assessment.decision == "do_not_proceed"
+
+
+def test_embargoed_party_country_blocks_a_clean_destination(engine: hrdd.Engine) -> None:
+    document = transaction("NL", parties=[{"role": "distributor", "name": "Havana Trading", "country": "CU"}])
+    findings = san(engine, document)
+    assert ids(findings) == ["HRDD-SAN-001"]
+    assert "Havana Trading" in findings[0].message and findings[0].subject == "parties[0]"
+    assert engine.assess(document).decision == "do_not_proceed"
+
+
+def test_russia_requires_a_licence_and_screening(engine: hrdd.Engine) -> None:
+    findings = san(engine, transaction("RU"))
+    assert ids(findings) == ["HRDD-SAN-002", "HRDD-SAN-003"]
+    [licence] = [f for f in findings if f.rule_id == "HRDD-SAN-002"]
+    assert licence.outcome == "escalate" and "746.8" in licence.message
+
+
+def test_belarus_other_end_user_escalates(engine: hrdd.Engine) -> None:
+    document = transaction("PL", others=[{"name": "Minsk Integrator", "country": "BY", "type": "private"}])
+    findings = san(engine, document)
+    assert ids(findings) == ["HRDD-SAN-002", "HRDD-SAN-003"]
+    assert all("Minsk Integrator" in f.message for f in findings)
+
+
+@pytest.mark.parametrize(("country", "tag"), [("NI", "NICARAGUA"), ("CD", "DRCONGO"), ("MM", "BURMA")])
+def test_country_programme_requires_screening(engine: hrdd.Engine, country: str, tag: str) -> None:
+    [finding] = san(engine, transaction(country))
+    assert finding.rule_id == "HRDD-SAN-003" and finding.outcome == "safeguards_required"
+    assert tag in finding.message
+    assert "Global Magnitsky" in (finding.remediation or "")
+
+
+def test_venezuelan_government_is_blocked_private_buyer_screened(engine: hrdd.Engine) -> None:
+    [gov] = san(engine, transaction("VE", end_user_type="government_agency"))
+    assert gov.rule_id == "HRDD-SAN-001" and "13884" in " ".join(str(e.value) for e in gov.evidence)
+    [private] = san(engine, transaction("VE", end_user_type="private"))
+    assert private.rule_id == "HRDD-SAN-003"
+    [unknown] = san(engine, transaction("VE", end_user_type=None))
+    assert unknown.rule_id == "HRDD-SAN-002" and "not established" in unknown.message
+
+
+def test_ukraine_needs_a_region_check(engine: hrdd.Engine) -> None:
+    [finding] = san(engine, transaction("UA"))
+    assert finding.rule_id == "HRDD-SAN-007" and finding.outcome == "escalate"
+    assert "Crimea" in finding.message
+
+
+def test_syria_is_licence_required_with_2025_note(engine: hrdd.Engine) -> None:
+    [finding] = san(engine, transaction("SY"))
+    assert finding.rule_id == "HRDD-SAN-002"
+    notes = [e.value for e in finding.evidence if e.path.endswith(".note")]
+    assert notes and "14312" in notes[0]
+
+
+def test_party_without_country_escalates(engine: hrdd.Engine) -> None:
+    document = transaction(
+        "NL",
+        parties=[{"role": "reseller", "name": "Shadow Reseller"}],
+        others=[{"name": "Unnamed Agency", "type": "government_agency"}],
+    )
+    findings = san(engine, document)
+    assert ids(findings) == ["HRDD-SAN-004", "HRDD-SAN-004"]
+    assert {f.subject for f in findings} == {"parties[0]", "end_user.other_end_users[0]"}
+    assert all(f.outcome == "escalate" for f in findings)
+
+
+def test_clear_transaction_gets_negative_assurance(engine: hrdd.Engine) -> None:
+    document = transaction("NL", parties=[{"role": "distributor", "name": "Berlin GmbH", "country": "DE"}])
+    [finding] = san(engine, document)
+    assert finding.rule_id == "HRDD-SAN-005" and finding.outcome == "info"
+    assert "DE, NL" in finding.message and "2 party" in finding.message
+
+
+def test_old_data_reports_its_age(tmp_path: Path) -> None:
+    engine = hrdd.Engine.from_policy(
+        policy(tmp_path, "[plugins.hrdd-sanctions-programs.config]\nmax_age_days = 30")
+    )
+    findings = san(engine, transaction("NL", date="2025-12-01"))
+    [age] = [f for f in findings if f.rule_id == "HRDD-SAN-006"]
+    assert age.outcome == "info" and "153 days old" in age.message
+
+
+def test_provenance_names_the_programme_file(engine: hrdd.Engine) -> None:
+    assessment = engine.assess(transaction("NL"))
+    assert "hrdd-sanctions-programmes" in [d.name for d in assessment.provenance.data]
+
+
+def test_shipped_data_covers_every_iso_code() -> None:
+    import pycountry
+
+    data = load_programmes(default_data_path())
+    assert set(data.countries) == {c.alpha_2 for c in pycountry.countries}
+    assert {p.effect for p in data.programmes.values()} == {
+        "prohibited",
+        "licence_required",
+        "programme_exposure",
+    }
+
+
+def test_unknown_country_in_data_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = hrdd.Engine.from_policy(policy(tmp_path))
+    monkeypatch.setattr(
+        "hrdd_sanctions_programs.programmes.ProgrammeData.for_country", lambda self, code: None
+    )
+    [finding] = san(engine, transaction("NL"))
+    assert finding.rule_id == "HRDD-SAN-008" and finding.outcome == "error"
+
+
+# --------------------------------------------------------------------------------------
+# Bad data files
+# --------------------------------------------------------------------------------------
+
+
+def _bad(tmp_path: Path, text: str) -> hrdd.PolicyError:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(hrdd.PolicyError) as info:
+        hrdd.Engine.from_policy(
+            policy(tmp_path, f'[plugins.hrdd-sanctions-programs.config]\ndata = "{path.name}"')
+        )
+    return info.value
+
+
+def _shipped() -> str:
+    return default_data_path().read_text(encoding="utf-8")
+
+
+def test_bad_effect_and_missing_code_reported_together(tmp_path: Path) -> None:
+    text = _shipped().replace(
+        'effect = "prohibited"\nas_of = 2025-07-01\n\n[programmes.iran]',
+        'effect = "banned"\nas_of = 2025-07-01\n\n[programmes.iran]',
+    )
+    text = re.sub(r"^FR = .*\n", "", text, flags=re.M)
+    message = str(_bad(tmp_path, text))
+    assert "bad.toml" in message
+    assert "$.programmes.cuba.effect" in message and "$.countries.FR" in message
+
+
+def test_non_iso_code_and_undefined_programme(tmp_path: Path) -> None:
+    text = _shipped().replace("[countries]\n", "[countries]\nXX = []\n").replace("NL = []", 'NL = ["dutch"]')
+    message = str(_bad(tmp_path, text))
+    assert "$.countries.XX" in message and "$.countries.NL" in message and "dutch" in message
+
+
+def test_missing_meta_and_a_legal_basis_reported_together(tmp_path: Path) -> None:
+    text = re.sub(r"^licence = .*\n", "", _shipped(), count=1, flags=re.M)
+    text = text.replace('legal_basis = "E.O. 14046; Ethiopia Sanctions Regulations, 31 CFR Part 550"\n', "")
+    message = str(_bad(tmp_path, text))
+    assert "$.meta.licence" in message and "$.programmes.ethiopia.legal_basis" in message
+
+
+def test_missing_legal_basis_and_bad_as_of(tmp_path: Path) -> None:
+    text = _shipped().replace(
+        'legal_basis = "E.O. 14046; Ethiopia Sanctions Regulations, 31 CFR Part 550"\n', ""
+    )
+    text = re.sub(r"(\[programmes\.mali\][^\[]*?)as_of = 2025-07-01", r'\1as_of = "mid-2025"', text)
+    message = str(_bad(tmp_path, text))
+    assert "$.programmes.ethiopia.legal_basis" in message and "$.programmes.mali.as_of" in message
+
+
+def test_missing_file_and_not_toml(tmp_path: Path) -> None:
+    with pytest.raises(hrdd.PolicyError, match=r"nowhere\.toml"):
+        load_programmes(tmp_path / "nowhere.toml")
+    path = tmp_path / "broken.toml"
+    path.write_text("[meta\nname=", encoding="utf-8")
+    with pytest.raises(hrdd.PolicyError, match=r"broken\.toml"):
+        load_programmes(path)
