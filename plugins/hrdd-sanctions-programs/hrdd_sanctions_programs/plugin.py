@@ -292,14 +292,41 @@ def _data_age(transaction: Transaction, data: ProgrammeData, config: Mapping[str
     )
 
 
+# Findings remembered per (data set, parties' identities and countries, reference date, max age):
+# customers and their intermediaries repeat across deals, and findings are immutable. Bounded;
+# each entry keeps its data set so an id reused after collection never matches.
+_MEMO: dict[tuple[Any, ...], tuple[ProgrammeData, list[Finding]]] = {}
+MEMO_SIZE = 4096
+
+
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
     data: ProgrammeData = context.state
+    found = subjects(transaction)
+    key = (
+        id(data),
+        tuple(found),
+        transaction.date or _dt.date.today(),
+        context.config["max_age_days"],
+    )
+    remembered = _MEMO.get(key)
+    if remembered is not None and remembered[0] is data:
+        return list(remembered[1])
+    findings = _check(transaction, context, data, found)
+    if len(_MEMO) >= MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[key] = (data, findings)
+    return list(findings)
+
+
+def _check(
+    transaction: Transaction, context: CheckContext, data: ProgrammeData, found_subjects: list[Subject]
+) -> list[Finding]:
     findings: list[Finding] = []
     # (programme id, effect) -> subjects, in the order found, so one finding names them all.
     grouped: dict[tuple[str, str], list[tuple[Subject, str | None]]] = {}
     checked: list[Subject] = []
-    for subject in subjects(transaction):
+    for subject in found_subjects:
         if not subject.country:
             if subject.must_have_country:
                 findings.append(_no_country(subject))
