@@ -1,0 +1,1 @@
+"""hrdd-export-controls: licence determination under the EAR for each item of a deal."""
