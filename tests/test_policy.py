@@ -461,13 +461,13 @@ def test_requires_core_not_satisfied_names_the_installed_core(write_policy):
 
 
 def test_unknown_plugin_lists_installed_plugins_and_versions(write_policy):
-    path = write_policy('[policy]\nname = "p"\n[plugins.hrdd-screening]\n[plugins.hrdd-nope]\n')
+    path = write_policy('[policy]\nname = "p"\n[plugins.hrdd-not-installed]\n[plugins.hrdd-nope]\n')
     with pytest.raises(PolicyError) as excinfo:
         hrdd.Engine.from_policy(path)
     problems = problems_of(excinfo)
     assert [where for _, where, _ in problems] == [
         "$.plugins['hrdd-nope']",
-        "$.plugins['hrdd-screening']",
+        "$.plugins['hrdd-not-installed']",
     ]  # both reported, not only the first
     for _, _, message in problems:
         assert "unknown plugin" in message
