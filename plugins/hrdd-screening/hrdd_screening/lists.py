@@ -1,0 +1,334 @@
+"""Reading screening lists in the formats real deployments feed in, detected from the header.
+
+- U.S. Consolidated Screening List (CSL) CSV: the 29-column header of GUIDANCE.md,
+  multi-valued cells ``;``-separated, ``alt_names`` are names too;
+- CSL JSON: ``{"results": [...]}`` with the same fields, ``alt_names`` a list and
+  ``addresses`` a list of objects;
+- OpenSanctions ``targets.simple.csv``.
+
+A file that is missing, empty, truncated or in none of these formats raises
+:class:`hrdd.PolicyError` naming the file and the line (all problems of the file together).
+Rows without a name are skipped and counted, never a crash.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+CSL_HEADER = [
+    "_id",
+    "source",
+    "entity_number",
+    "type",
+    "programs",
+    "name",
+    "title",
+    "addresses",
+    "federal_register_notice",
+    "start_date",
+    "end_date",
+    "standard_order",
+    "license_requirement",
+    "license_policy",
+    "call_sign",
+    "vessel_type",
+    "gross_tonnage",
+    "gross_registered_tonnage",
+    "vessel_flag",
+    "vessel_owner",
+    "remarks",
+    "source_list_url",
+    "alt_names",
+    "citizenships",
+    "dates_of_birth",
+    "nationalities",
+    "places_of_birth",
+    "source_information_url",
+    "ids",
+]
+OPENSANCTIONS_HEADER = [
+    "id",
+    "schema",
+    "name",
+    "aliases",
+    "birth_date",
+    "countries",
+    "addresses",
+    "identifiers",
+    "sanctions",
+    "phones",
+    "emails",
+    "program_ids",
+    "dataset",
+    "first_seen",
+    "last_seen",
+    "last_change",
+]
+# The columns a file must have to be read as that format (extra columns are tolerated).
+CSL_REQUIRED = frozenset({"source", "name", "alt_names", "programs", "license_requirement", "license_policy"})
+OPENSANCTIONS_REQUIRED = frozenset({"id", "schema", "name", "aliases", "countries", "dataset"})
+
+CSL_CSV = "U.S. Consolidated Screening List (CSV)"
+CSL_JSON = "U.S. Consolidated Screening List (JSON)"
+OPENSANCTIONS = "OpenSanctions targets.simple.csv"
+LICENCES = {
+    CSL_CSV: "U.S. Government work (public domain)",
+    CSL_JSON: "U.S. Government work (public domain)",
+    OPENSANCTIONS: "as supplied by the user (OpenSanctions data licence CC BY-NC)",
+}
+
+_CODE = re.compile(r"\(([A-Z][A-Z0-9-]{1,11})(?: List)?\)")
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+
+
+class Entry(NamedTuple):
+    """One list entry, as an analyst needs to see it."""
+
+    name: str
+    alt_names: tuple[str, ...]
+    source: str  # the list it is on ("Entity List (EL) - Bureau of Industry and Security")
+    codes: frozenset[str]  # short codes of its source lists, upper-case ("EL", "SDN")
+    programs: tuple[str, ...]
+    license_requirement: str
+    license_policy: str
+    countries: frozenset[str]  # ISO 3166-1 alpha-2, upper-case
+    entry_id: str
+    start_date: str
+    list_file: str
+
+
+class LoadedList(NamedTuple):
+    path: Path
+    format: str
+    entries: list[Entry]
+    skipped: int  # rows without a name
+    sha256: str
+    date: str  # the newest entry date where the format has one, else the file's modification date
+
+
+class ListProblem(NamedTuple):
+    line: int
+    message: str
+
+
+def source_codes(source: str) -> frozenset[str]:
+    """The short codes in a source text: ``Entity List (EL) - Bureau...`` gives ``{"EL"}``."""
+    return frozenset(code.upper() for code in _CODE.findall(source))
+
+
+def _split(cell: str | None) -> tuple[str, ...]:
+    if not cell:
+        return ()
+    return tuple(part.strip() for part in cell.split(";") if part.strip())
+
+
+def _countries_from_addresses(addresses: Iterable[str]) -> set[str]:
+    found = set()
+    for address in addresses:
+        last = address.rsplit(",", 1)[-1].strip()
+        if _ISO2.match(last):
+            found.add(last)
+    return found
+
+
+def _codes_cells(*cells: Iterable[str]) -> set[str]:
+    return {c.strip().upper() for cell in cells for c in cell if _ISO2.match(c.strip().upper())}
+
+
+def detect(header: list[str]) -> str | None:
+    columns = {column.strip().lstrip("\ufeff") for column in header}
+    if columns >= CSL_REQUIRED:
+        return CSL_CSV
+    if columns >= OPENSANCTIONS_REQUIRED:
+        return OPENSANCTIONS
+    return None
+
+
+def _csv_rows(text: str, problems: list[ListProblem]) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(ListProblem(1, "empty file: no header"))
+        return
+    except csv.Error as error:
+        problems.append(ListProblem(1, f"unreadable CSV header ({error})"))
+        return
+    header = [column.strip().lstrip("\ufeff") for column in header]
+    width = len(header)
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != width:
+                problems.append(
+                    ListProblem(
+                        line, f"row has {len(row)} fields, the header has {width} (truncated or malformed)"
+                    )
+                )
+                continue
+            yield line, dict(zip(header, row, strict=True))
+    except csv.Error as error:
+        problems.append(ListProblem(reader.line_num, f"malformed or truncated CSV ({error})"))
+
+
+def _csl_entry(row: dict[str, Any], list_file: str, *, json_form: bool) -> Entry | None:
+    name = str(row.get("name") or "").strip()
+    if json_form:
+        alt = tuple(str(a).strip() for a in row.get("alt_names") or () if str(a).strip())
+        programs = tuple(str(p).strip() for p in row.get("programs") or () if str(p).strip())
+        addresses = row.get("addresses") or ()
+        countries = {
+            str(a.get("country")).strip().upper()
+            for a in addresses
+            if isinstance(a, dict) and a.get("country") and _ISO2.match(str(a.get("country")).strip().upper())
+        }
+        extra = [row.get("citizenships") or (), row.get("nationalities") or ()]
+        countries |= _codes_cells(
+            *[[str(x) for x in (cell if isinstance(cell, list) else _split(cell))] for cell in extra]
+        )
+    else:
+        alt = _split(row.get("alt_names"))
+        programs = _split(row.get("programs"))
+        countries = _countries_from_addresses(_split(row.get("addresses")))
+        countries |= _codes_cells(_split(row.get("citizenships")), _split(row.get("nationalities")))
+    if not name:
+        if not alt:
+            return None
+        name, alt = alt[0], alt[1:]
+    source = str(row.get("source") or "").strip()
+    return Entry(
+        name=name,
+        alt_names=alt,
+        source=source,
+        codes=source_codes(source),
+        programs=programs,
+        license_requirement=str(row.get("license_requirement") or "").strip(),
+        license_policy=str(row.get("license_policy") or "").strip(),
+        countries=frozenset(countries),
+        entry_id=str(row.get("_id") or row.get("entity_number") or "").strip(),
+        start_date=str(row.get("start_date") or "").strip(),
+        list_file=list_file,
+    )
+
+
+def _opensanctions_entry(row: dict[str, str], list_file: str) -> Entry | None:
+    name = row.get("name", "").strip()
+    alt = _split(row.get("aliases"))
+    if not name:
+        if not alt:
+            return None
+        name, alt = alt[0], alt[1:]
+    dataset = row.get("dataset", "").strip()
+    sanctions = row.get("sanctions", "").strip()
+    codes = source_codes(dataset) | source_codes(sanctions)
+    return Entry(
+        name=name,
+        alt_names=alt,
+        source=dataset,
+        codes=codes,
+        programs=_split(row.get("program_ids")),
+        license_requirement="",
+        license_policy=sanctions,
+        countries=frozenset(c.upper() for c in _split(row.get("countries")) if len(c) == 2),
+        entry_id=row.get("id", "").strip(),
+        start_date=row.get("first_seen", "").strip(),
+        list_file=list_file,
+    )
+
+
+def _load_json(text: str, list_file: str, problems: list[ListProblem]) -> tuple[list[Entry], int]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        problems.append(ListProblem(error.lineno, f"malformed or truncated JSON ({error.msg})"))
+        return [], 0
+    results = document.get("results") if isinstance(document, dict) else None
+    if not isinstance(results, list):
+        problems.append(
+            ListProblem(1, "JSON without a 'results' list: not the Consolidated Screening List form")
+        )
+        return [], 0
+    entries: list[Entry] = []
+    skipped = 0
+    for index, row in enumerate(results):
+        if not isinstance(row, dict) or "name" not in row or "source" not in row:
+            problems.append(
+                ListProblem(1, f"$.results[{index}] is not a screening-list entry (name, source)")
+            )
+            continue
+        entry = _csl_entry(row, list_file, json_form=True)
+        if entry is None:
+            skipped += 1
+        else:
+            entries.append(entry)
+    return entries, skipped
+
+
+def load_list(path: Path) -> tuple[LoadedList | None, list[ListProblem]]:
+    """Read one list file; the problems found (with line numbers) instead of raising."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [ListProblem(0, f"cannot read the list file ({error.strerror or error})")]
+    sha256 = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [ListProblem(line, "not UTF-8 text")]
+    if not text.strip():
+        return None, [ListProblem(1, "empty file")]
+    problems: list[ListProblem] = []
+    list_file = path.name
+    if text.lstrip().startswith(("{", "[")):
+        fmt = CSL_JSON
+        newest = ""
+        entries, skipped = _load_json(text, list_file, problems)
+    else:
+        first = text.split("\n", 1)[0]
+        try:
+            header = next(csv.reader([first]))
+        except (csv.Error, StopIteration):
+            header = []
+        detected = detect(header)
+        if detected is None:
+            return None, [
+                ListProblem(
+                    1,
+                    "unknown list format: the header is neither the U.S. Consolidated Screening List's "
+                    "(source, name, alt_names, programs, license_requirement, license_policy...) nor "
+                    "OpenSanctions targets.simple.csv's (id, schema, name, aliases, countries, dataset...)",
+                )
+            ]
+        fmt = detected
+        entries, skipped = [], 0
+        newest = ""
+        for _line, row in _csv_rows(text, problems):
+            newest = max(newest, row.get("last_change", "") or "")
+            entry = (
+                _csl_entry(row, list_file, json_form=False)
+                if fmt == CSL_CSV
+                else _opensanctions_entry(row, list_file)
+            )
+            if entry is None:
+                skipped += 1
+            else:
+                entries.append(entry)
+    if not problems and not entries:
+        problems.append(ListProblem(1, "the list has no entries with a name (empty or header only)"))
+    if problems:
+        return None, problems
+    date = newest[:10] if fmt == OPENSANCTIONS else ""
+    if not date:
+        date = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.UTC).date().isoformat()
+    return LoadedList(path, fmt, entries, skipped, sha256, date), []
