@@ -69,7 +69,8 @@ def direct_hooks(engine: Any) -> Callable[[Any], Any]:
     def run(transaction: Any) -> list[Any]:
         facts = SharedFacts()
         contexts = {
-            name: CheckContext(name, p.config, p.settings.policy_dir, facts, p.state) for name, p in loaded.items()
+            name: CheckContext(name, p.config, p.settings.policy_dir, facts, p.state)
+            for name, p in loaded.items()
         }
         findings: list[Any] = []
         for item in transaction.items:
