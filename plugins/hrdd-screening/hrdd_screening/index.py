@@ -2,22 +2,36 @@
 with a token index (and a one-deletion index of its tokens for typos) so a screened name is
 compared with a few candidates, never with the whole list.
 
+Candidates: the names sharing a token (or a near spelling of one) with the screened name,
+skipping tokens too common to single out an entry; ranked by the weight of what they share
+(a near spelling at 0.9, common words credited by set membership), the best ``PRESELECT``
+re-ranked by an estimate of the score below over every token, the best ``CANDIDATES`` of
+those (and any name with exactly the same tokens) fully scored.
+
 Scoring (0-100), in words an analyst can check:
 
 - each token of the two names is matched with its best counterpart: identical tokens count
   1.0, one edit apart (typo, transposition; tokens of 4+ letters) 0.93, two edits apart
-  (tokens of 7+ letters) 0.88, anything else 0;
+  (tokens of 9+ letters) 0.88, anything else 0;
 - tokens are weighed by rarity in the loaded lists (inverse document frequency), generic
   business words ("technology", "group", "trading", "services"...) at a fraction of that, so
-  shared common words do not make a match;
+  shared common words do not make a match; a screened token found in no list (a typo or a
+  transliteration) weighs as the heaviest listed word it is a near spelling of, so a typo in
+  a generic word ("Solutoins") stays a generic word;
 - the base score is the weaker of the two weighted coverages (how much of the list name
   the screened name accounts for, and the other way round): "Rapid Action Plumbing
   Services" covers two thirds of "Rapid Action Battalion" and is covered by half, so it is no
   match;
-- a name that is wholly contained in the other (every token matched) and covers at least a
-  third of the other's weight, through a distinctive (non-generic) token, scores
+- a screened name wholly contained in the list name (every token matched) that covers at
+  least a third of its weight, through a distinctive (non-generic) token, scores
   ``85 + 10 x`` the smaller coverage ("Hikvision" against "Hangzhou Hikvision Digital
   Technology"): at most 95, a possible match, never a confirmed one at the default
+  ``confirm_at`` of 97;
+- a list name wholly contained in the screened name is weaker evidence (the screened name
+  has distinctive words the listed party's name lacks: "Sena Filuluni International" is not
+  "Sena Ltd."): ``80 + 15 x`` the smaller coverage, from a coverage of one half;
+- a name matched through near spellings of any token (typos, transliteration variants) is at
+  most 96, a possible match for an analyst, never a confirmed one at the default
   ``confirm_at`` of 97;
 - a country mismatch (both sides have one, and they differ) lowers the score by 5, so an
   exact name in another country is a possible match for an analyst to confirm, not a
@@ -26,9 +40,12 @@ Scoring (0-100), in words an analyst can check:
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
+
+from rapidfuzz.distance.OSA import distance as osa_distance
 
 from hrdd_screening.lists import Entry
 from hrdd_screening.normalise import tokens as name_tokens
@@ -133,7 +150,10 @@ GENERIC_WORDS = frozenset(
 GENERIC_FACTOR = 0.15
 ONE_EDIT = 0.93
 TWO_EDITS = 0.88
+NEAR_CAP = 96.0  # a name matched through near spellings is at most a possible match
 CANDIDATES = 12  # names fully scored per screened name
+PRESELECT = 32  # names gathered from the postings and re-ranked by an estimate of the score
+FUZZY = 0.9  # closeness of a near spelling when gathering candidates
 
 
 class Name(NamedTuple):
@@ -184,6 +204,11 @@ class Index:
         # Postings longer than this are skipped when gathering candidates (a word that common
         # cannot single out an entry; exact and reordered names are still found through by_key).
         self.common = max(1000, total // 500)
+        # ... but a candidate gathered through a rarer word is credited with the common words it
+        # also has, by membership in these sets ("Sega Solutions" before "Sega Holdings").
+        self.common_sets = {
+            token: frozenset(ids) for token, ids in postings.items() if len(ids) > self.common
+        }
         deletes: dict[str, list[str]] = {}
         for token in postings:
             if len(token) >= 4:
@@ -214,21 +239,95 @@ class Index:
             found.update(deletes.get(variant, ()))
         return found
 
-    def candidates(self, query: tuple[str, ...]) -> list[int]:
+    def query_similars(self, query: tuple[str, ...]) -> dict[str, dict[str, float]]:
+        """For each distinct query token, the vocabulary tokens it may stand for and how close
+        they are (1.0 the same token, ``FUZZY`` one deletion away on each side)."""
+        out: dict[str, dict[str, float]] = {}
+        for token in query:
+            if token not in out:
+                out[token] = {s: (1.0 if s == token else FUZZY) for s in self.similar_tokens(token)}
+        return out
+
+    def query_weight(self, token: str, similars: dict[str, float]) -> float:
+        """A query token's weight: its own if it is in the lists' vocabulary, else (a typo or a
+        transliteration of a listed word) that of the heaviest word it is close to, else the
+        weight of a word seen nowhere."""
+        found = self.weights.get(token)
+        if found is not None:
+            return found
+        if similars:
+            weights = self.weights
+            return max(weights[s] for s in similars)
+        return self.weight(token)
+
+    def candidates(
+        self, query: tuple[str, ...], sims: dict[str, dict[str, float]] | None = None
+    ) -> list[int]:
+        """Names worth scoring: gathered through the postings of the query's tokens and their
+        near spellings (common tokens skipped), pre-ranked by weighted token overlap, then
+        re-ranked by an estimate of the score (weighted coverage both ways) over every token."""
+        if sims is None:
+            sims = self.query_similars(query)
         scores: dict[int, float] = {}
         postings = self.postings
+        weights = self.weights
         common = self.common
-        for token in set(query):
-            for similar in self.similar_tokens(token):
+        skipped: list[tuple[str, float]] = []
+        for similars in sims.values():
+            for similar, closeness in similars.items():
                 ids = postings[similar]
+                w = weights[similar] * closeness
                 if len(ids) > common:
+                    skipped.append((similar, w))
                     continue
-                w = self.weights[similar]
+                get = scores.get
                 for name_id in ids:
-                    scores[name_id] = scores.get(name_id, 0.0) + w
+                    scores[name_id] = get(name_id, 0.0) + w
+        if len(scores) > PRESELECT:
+            for similar, w in skipped:
+                members = self.common_sets[similar]
+                for name_id in scores:
+                    if name_id in members:
+                        scores[name_id] += w
         exact = self.by_key.get(tuple(sorted(query)), ())
-        best = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
-        return list(dict.fromkeys([*exact, *best]))
+        if len(scores) > CANDIDATES:
+            gathered = heapq.nlargest(PRESELECT, scores, key=scores.__getitem__)
+            q_weights = [(self.query_weight(t, sims[t]), sims[t]) for t in dict.fromkeys(query)]
+            q_total = sum(w for w, _ in q_weights) or 1.0
+            names = self.names
+            estimate: dict[int, float] = {}
+            for name_id in gathered:
+                listed = names[name_id].tokens
+                q_matched = 0.0
+                for w, similars in q_weights:
+                    best = 0.0
+                    for token in listed:
+                        c = similars.get(token, 0.0)
+                        if c > best:
+                            best = c
+                    q_matched += w * best
+                l_total = l_matched = 0.0
+                for token in listed:
+                    w = weights[token]
+                    l_total += w
+                    best = 0.0
+                    for _, similars in q_weights:
+                        c = similars.get(token, 0.0)
+                        if c > best:
+                            best = c
+                    l_matched += w * best
+                q_cov = q_matched / q_total
+                l_cov = l_matched / l_total if l_total else 0.0
+                low = min(q_cov, l_cov)
+                if q_cov >= 0.99 and low >= 1 / 3:
+                    low = max(low, 0.85 + 0.1 * low)
+                elif l_cov >= 0.99 and low >= 0.5:
+                    low = max(low, 0.80 + 0.15 * low)
+                estimate[name_id] = low
+            best_ids = heapq.nlargest(CANDIDATES, estimate, key=estimate.__getitem__)
+        else:
+            best_ids = list(scores)
+        return list(dict.fromkeys([*exact, *best_ids]))
 
     def search(
         self, name: str, country: str | None = None, threshold: float = 0.0, limit: int = 5
@@ -238,11 +337,13 @@ class Index:
         query = name_tokens(name)
         if not query:
             return []
+        sims = self.query_similars(query)
+        q_weights = {token: self.query_weight(token, similars) for token, similars in sims.items()}
         best: dict[int, Match] = {}
-        for name_id in self.candidates(query):
+        for name_id in self.candidates(query, sims):
             listed = self.names[name_id]
             entry = self.entries[listed.entry]
-            score, why = score_tokens(self, query, listed.tokens)
+            score, why = score_tokens(self, query, listed.tokens, q_weights)
             if country and entry.countries:
                 if country.upper() in entry.countries:
                     why += f"; country {country.upper()} matches the entry"
@@ -267,18 +368,16 @@ def token_similarity(a: str, b: str) -> float:
     shorter = min(len(a), len(b))
     if shorter < 4 or abs(len(a) - len(b)) > 2:
         return 0.0
-    from rapidfuzz.distance import OSA
-
-    distance = OSA.distance(a, b, score_cutoff=2)
+    distance = osa_distance(a, b, score_cutoff=2)
     if distance == 1:
         return ONE_EDIT
-    if distance == 2 and shorter >= 7:
+    if distance == 2 and shorter >= 9:
         return TWO_EDITS
     return 0.0
 
 
 def _coverage(
-    index: Index, side: Iterable[str], other: tuple[str, ...]
+    index: Index, side: Iterable[str], other: tuple[str, ...], weights: dict[str, float] | None = None
 ) -> tuple[float, float, bool, list[str]]:
     """Weighted share of ``side`` matched in ``other``; whether every token matched; whether a
     distinctive (non-generic) token matched; notes on fuzzy token matches."""
@@ -287,7 +386,7 @@ def _coverage(
     distinctive = False
     notes: list[str] = []
     for token in side:
-        w = index.weight(token)
+        w = weights[token] if weights is not None and token in weights else index.weight(token)
         best, partner = 0.0, ""
         for candidate in other:
             s = token_similarity(token, candidate)
@@ -307,23 +406,36 @@ def _coverage(
     return (matched / total if total else 0.0), total, complete and distinctive, notes
 
 
-def score_tokens(index: Index, query: tuple[str, ...], listed: tuple[str, ...]) -> tuple[float, str]:
-    """The score (0-100) of a screened name against a list name, and why."""
+def score_tokens(
+    index: Index, query: tuple[str, ...], listed: tuple[str, ...], q_weights: dict[str, float] | None = None
+) -> tuple[float, str]:
+    """The score (0-100) of a screened name against a list name, and why. ``q_weights``: the
+    screened name's token weights (a token not in the lists weighs as the listed word it is
+    a near spelling of, see ``Index.query_weight``)."""
     if query == listed or sorted(query) == sorted(listed):
         return 100.0, "same name after normalisation" + (" (tokens reordered)" if query != listed else "")
-    q_cov, _, q_contained, q_notes = _coverage(index, query, listed)
-    l_cov, _, l_contained, _ = _coverage(index, listed, query)
+    q_cov, _, q_contained, q_notes = _coverage(index, query, listed, q_weights)
+    l_cov, _, l_contained, l_notes = _coverage(index, listed, query)
     base = 100.0 * min(q_cov, l_cov)
     why = f"weighted token coverage: screened name {q_cov:.2f}, list name {l_cov:.2f}"
     if q_notes:
         why += "; near tokens " + ", ".join(q_notes)
     score = base
     smaller = min(q_cov, l_cov)
-    if (q_contained or l_contained) and smaller >= 1 / 3 and max(q_cov, l_cov) >= 0.99:
+    if q_contained and smaller >= 1 / 3 and q_cov >= 0.99:
         contained = 100.0 * (0.85 + 0.10 * smaller)
         if contained > score:
             score = contained
-            side = "screened name" if q_contained else "list name"
-            why += f"; the {side} is contained in the other: 85 + 10 x {smaller:.2f}"
+            why += f"; the screened name is contained in the list name: 85 + 10 x {smaller:.2f}"
+    elif l_contained and smaller >= 0.5 and l_cov >= 0.99:
+        # the screened name has words the list name lacks: weaker evidence of the same party
+        contained = 100.0 * (0.80 + 0.15 * smaller)
+        if contained > score:
+            score = contained
+            why += f"; the list name is contained in the screened name: 80 + 15 x {smaller:.2f}"
+    if (q_notes or l_notes) and score > NEAR_CAP:
+        # a name matched only through near spellings is for an analyst to confirm
+        score = NEAR_CAP
+        why += f"; near spellings only: at most {NEAR_CAP:g}"
     # only the same name after normalisation is 100: anything else is at most 99
     return min(score, 99.0), why

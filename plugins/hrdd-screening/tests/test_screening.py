@@ -90,6 +90,8 @@ def test_search_never_crashes(index: Index, text: str) -> None:
         ),
         ("Dahua", "Zhejiang Dahua Technology Co., Ltd.", 88, 96.9),  # contained distinctive name: possible
         ("Candiru Ltd.", "Candiru", 100, 100),
+        ("Positive Technolgies", "Positive Technologies", 88, 96.9),  # typo in a generic word: possible
+        ("Zhejiang Dahau Technology", "Zhejiang Dahua Technology Co., Ltd.", 88, 96.9),  # near spelling
     ],
 )
 def test_finds_variants(index: Index, query: str, entry: str, low: float, high: float) -> None:
@@ -111,6 +113,7 @@ def test_finds_variants(index: Index, query: str, entry: str, low: float, high: 
         "Positive Thinking Consultancy",
         "Hangzhou Digital Trading Co.",
         "Intel Corporation",
+        "Candiru Pharma Holdings",  # a listed name inside a longer name with distinctive words of its own
     ],
 )
 def test_generic_and_near_names_do_not_match(index: Index, query: str) -> None:
