@@ -359,3 +359,38 @@ def test_a_country_code_error_says_what_a_country_code_is(tmp_path, capsys):
         in err
     )
     assert f'hrdd: {path}: $.parties[0].country: "XX" is not an ISO 3166-1 alpha-2 country code' in err
+
+
+# --- commands from plugins (entry-point group hrdd.commands) ---------------------------
+
+
+def _declare_commands(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    from importlib import metadata
+
+    import hrdd.commands
+
+    declared = {name: metadata.EntryPoint(name, value, "hrdd.commands") for name, value in values.items()}
+    monkeypatch.setattr(hrdd.commands, "plugin_commands", lambda: declared)
+
+
+def test_plugin_command_that_is_not_a_command_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _declare_commands(monkeypatch, broken="os:sep", missing="no_such_module_for_hrdd:COMMAND")
+    assert main(["broken"]) == 2
+    err = capsys.readouterr().err
+    assert "'broken' = 'os:sep'" in err and "expected hrdd.commands.Command" in err
+    assert main(["missing", "--help"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot import: ModuleNotFoundError" in err and "Traceback" not in err
+
+
+def test_broken_plugin_command_does_not_break_other_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _declare_commands(monkeypatch, broken="no_such_module_for_hrdd:COMMAND", schema="os:sep")
+    assert main(["schema", "policy"]) == 0  # a plugin never shadows a core command
+    assert '"$schema"' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "broken" in capsys.readouterr().out

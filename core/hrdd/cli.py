@@ -172,8 +172,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_plugin_commands(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Commands from installed plugins (entry-point group ``hrdd.commands``): listed by name;
+    only the one being run is imported and given its arguments."""
+    from hrdd.commands import load_command, plugin_commands
+
+    found = plugin_commands()
+    if not found:
+        return
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    wanted = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, entry_point in sorted(found.items()):
+        if name in commands.choices:
+            continue  # a core command is never shadowed
+        dist = entry_point.dist.name if entry_point.dist is not None else "a plugin"
+        if name != wanted:
+            commands.add_parser(name, help=f"(from {dist}; hrdd {name} --help)", add_help=False)
+            continue
+        command = load_command(entry_point)
+        sub = commands.add_parser(name, help=command.help, description=command.description or command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.run)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from hrdd.errors import InputError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    try:
+        _add_plugin_commands(parser, argv)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"hrdd: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     args = parser.parse_args(argv)
     if args.version:
         from hrdd.plugins import core_version
@@ -184,8 +216,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    from hrdd.errors import InputError
-
     try:
         return handler(args)
     except InputError as exc:

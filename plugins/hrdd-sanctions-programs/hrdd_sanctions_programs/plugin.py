@@ -31,6 +31,7 @@ from hrdd import (
 )
 from hrdd_sanctions_programs.programmes import (
     EFFECT_RANK,
+    ListProgramme,
     Programme,
     ProgrammeData,
     default_data_path,
@@ -54,6 +55,12 @@ RULES = (
     RuleInfo("HRDD-SAN-006", "The programme data is older than the policy's max_age_days", (SANCTIONS,)),
     RuleInfo("HRDD-SAN-007", "A party in a country where an embargo covers only some regions", CLAUSES),
     RuleInfo("HRDD-SAN-008", "A country the programme data does not know (fail closed)", CLAUSES),
+    RuleInfo(
+        "HRDD-SAN-009",
+        "A party matches a designation under a sanctions programme (Global Magnitsky, cyber, country "
+        "programmes), from the screening hits",
+        CLAUSES,
+    ),
 )
 
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -90,7 +97,9 @@ def hrdd_plugin_info() -> PluginInfo:
         rules=RULES,
         config_schema=CONFIG_SCHEMA,
         description="Checks the country of the end user, every other end user and every party against "
-        "comprehensive embargoes, licence requirements (15 CFR Part 746) and OFAC country programmes.",
+        "comprehensive embargoes, licence requirements (15 CFR Part 746) and OFAC country programmes, and "
+        "reads screening hits for designations under Global Magnitsky and the other programmes.",
+        reads=("screening.hits",),
     )
 
 
@@ -309,14 +318,83 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
         transaction.date or _dt.date.today(),
         context.config["max_age_days"],
     )
+    designations = _designations(context.fact("screening.hits"), data)
     remembered = _MEMO.get(key)
     if remembered is not None and remembered[0] is data:
-        return list(remembered[1])
+        return [*remembered[1], *designations]
     findings = _check(transaction, context, data, found)
     if len(_MEMO) >= MEMO_SIZE:
         _MEMO.clear()
     _MEMO[key] = (data, findings)
-    return list(findings)
+    return [*findings, *designations]
+
+
+def _designations(hits: Any, data: ProgrammeData) -> list[Finding]:
+    """HRDD-SAN-009 for each screening hit on an entry designated under a programme the data
+    knows: a confirmed hit is a blocked person (do not proceed), a possible one escalates."""
+    if not hits:
+        return []  # no screening plugin, no list, or no hit: the screening plugin says which
+    findings: list[Finding] = []
+    for hit in hits:
+        known = [(tag, data.by_tag(tag)) for tag in hit.get("programs", ())]
+        programmes = [(tag, programme) for tag, programme in known if programme is not None]
+        if not programmes:
+            continue
+        confirmed = hit.get("status") == "confirmed"
+        names = "; ".join(f"{p.name} ({tag}: {p.legal_basis})" for tag, p in programmes)
+        human_rights = any(isinstance(p, ListProgramme) and p.human_rights for _, p in programmes)
+        notes = " ".join(p.note for _, p in programmes if p.note)
+        who = f"{hit.get('name')!r} ({hit.get('party')})"
+        listed = f"{hit.get('entry')!r} on {hit.get('source')}"
+        evidence: dict[str, Any] = {
+            f"{hit.get('party')}.name": hit.get("name"),
+            "list_entry": hit.get("entry"),
+            "source_list": hit.get("source"),
+            "programs": list(hit.get("programs", ())),
+            "score": hit.get("score"),
+            "match": hit.get("status"),
+            **{f"programme.{tag}.name": p.name for tag, p in programmes},
+            **{f"programme.{tag}.legal_basis": p.legal_basis for tag, p in programmes},
+            **{f"programme.{tag}.as_of": p.as_of.isoformat() for tag, p in programmes},
+        }
+        abuse = (
+            " The designation is for serious human rights abuse or corruption: exactly the risk this due "
+            "diligence is about."
+            if human_rights
+            else ""
+        )
+        if confirmed:
+            findings.append(
+                Finding(
+                    rule_id="HRDD-SAN-009",
+                    outcome=Outcome.DO_NOT_PROCEED,
+                    severity=Severity.CRITICAL,
+                    message=f"{who} is {listed}, designated under {names}: a blocked person; U.S. persons may "
+                    f"not export to or deal with it.{abuse}",
+                    evidence=evidence,
+                    guidance=CLAUSES,
+                    subject=hit.get("party"),
+                    remediation="Do not proceed. Only an OFAC licence could authorise dealings; if compliance "
+                    "establishes from identifiers (address, registration, date of birth) that the party is not "
+                    "the designated one, record that determination and assess again.",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    rule_id="HRDD-SAN-009",
+                    outcome=Outcome.ESCALATE,
+                    severity=Severity.HIGH,
+                    message=f"{who} may be {listed} (score {hit.get('score')}, a possible match), designated under "
+                    f"{names}.{abuse} {notes}".rstrip(),
+                    evidence=evidence,
+                    guidance=CLAUSES,
+                    subject=hit.get("party"),
+                    remediation="An analyst resolves the possible match with the party's identifiers before "
+                    "anything else; a designated person's property is blocked.",
+                )
+            )
+    return findings
 
 
 def _check(

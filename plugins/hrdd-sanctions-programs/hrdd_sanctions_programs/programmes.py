@@ -37,12 +37,43 @@ class Programme:
 
 
 @attrs.frozen
+class ListProgramme:
+    """A programme that applies wherever its designees are (Global Magnitsky, cyber): exposure
+    is through a screening hit on a designated party, not through a country."""
+
+    tag: str  # the OFAC programme tag, upper-case ("GLOMAG")
+    name: str
+    legal_basis: str
+    as_of: _dt.date
+    human_rights: bool = False
+    note: str | None = None
+
+
+@attrs.frozen
 class ProgrammeData:
     path: Path
     dataset: DataSet
     date: _dt.date
     programmes: Mapping[str, Programme]
     countries: Mapping[str, tuple[str, ...]]
+    list_programmes: Mapping[str, ListProgramme] = attrs.field(factory=dict)
+
+    def by_tag(self, tag: str) -> ListProgramme | Programme | None:
+        """The programme an OFAC programme tag of a list entry belongs to, if the data knows it."""
+        tag = tag.strip().upper()
+        found = self.list_programmes.get(tag)
+        if found is not None:
+            return found
+        tagged = [
+            programme
+            for programme in self.programmes.values()
+            if programme.ofac_program
+            and tag in {t.strip().upper() for t in programme.ofac_program.split(";")}
+        ]
+        # a designation is OFAC's: the country's list-based programme before a BIS export control
+        # that shares the tag (Russia: 31 CFR Part 587 before 15 CFR 746.8)
+        tagged.sort(key=lambda programme: programme.effect != "programme_exposure")
+        return tagged[0] if tagged else None
 
     def for_country(self, code: str) -> tuple[Programme, ...] | None:
         """The programmes of a country; None when the data does not know the code."""
@@ -102,6 +133,38 @@ def _programme(pid: str, row: Any, file: str, problems: list[Problem]) -> Progra
     )
 
 
+def _list_programme(tag: str, row: Any, file: str, problems: list[Problem]) -> ListProgramme | None:
+    where = f"$.list_programmes.{tag}"
+    if not isinstance(row, dict):
+        problems.append(Problem(file, where, "must be a table"))
+        return None
+    before = len(problems)
+    if tag != tag.strip().upper():
+        problems.append(Problem(file, where, "the key must be the OFAC programme tag in upper case"))
+    for key in TEXT_KEYS:
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            problems.append(Problem(file, f"{where}.{key}", "is required (text)"))
+    as_of = row.get("as_of")
+    if not isinstance(as_of, _dt.date) or isinstance(as_of, _dt.datetime):
+        problems.append(Problem(file, f"{where}.as_of", "is required (a TOML date, e.g. 2025-07-01)"))
+    if not isinstance(row.get("human_rights", False), bool):
+        problems.append(Problem(file, f"{where}.human_rights", "must be true or false"))
+    if "note" in row and not isinstance(row["note"], str):
+        problems.append(Problem(file, f"{where}.note", "must be text"))
+    unknown = sorted(set(row) - {*TEXT_KEYS, "as_of", "human_rights", "note"})
+    problems.extend(Problem(file, f"{where}.{key}", "unknown key") for key in unknown)
+    if len(problems) > before:
+        return None
+    return ListProgramme(
+        tag=tag,
+        name=row["name"],
+        legal_basis=row["legal_basis"],
+        as_of=as_of,
+        human_rights=row.get("human_rights", False),
+        note=row.get("note"),
+    )
+
+
 def load_programmes(path: str | Path) -> ProgrammeData:
     """Read and validate a programme file; every problem of the file is raised together.
 
@@ -127,6 +190,15 @@ def load_programmes(path: str | Path) -> ProgrammeData:
         programme = _programme(pid, row, file, problems)
         if programme is not None:
             programmes[pid] = programme
+    list_rows = data.get("list_programmes", {})
+    list_programmes: dict[str, ListProgramme] = {}
+    if not isinstance(list_rows, dict):
+        problems.append(Problem(file, "$.list_programmes", "must be a table of OFAC programme tags"))
+        list_rows = {}
+    for tag, row in list_rows.items():
+        found = _list_programme(tag, row, file, problems)
+        if found is not None:
+            list_programmes[tag] = found
     countries = data.get("countries")
     table: dict[str, tuple[str, ...]] = {}
     if not isinstance(countries, dict):
@@ -158,4 +230,4 @@ def load_programmes(path: str | Path) -> ProgrammeData:
     if problems:
         raise PolicyError(problems)
     assert dataset is not None and isinstance(meta_date, _dt.date)
-    return ProgrammeData(path, dataset, meta_date, programmes, table)
+    return ProgrammeData(path, dataset, meta_date, programmes, table, list_programmes)

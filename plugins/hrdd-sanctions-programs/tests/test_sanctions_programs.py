@@ -242,3 +242,25 @@ def test_missing_file_and_not_toml(tmp_path: Path) -> None:
     path.write_text("[meta\nname=", encoding="utf-8")
     with pytest.raises(hrdd.PolicyError, match=r"broken\.toml"):
         load_programmes(path)
+
+
+def test_bad_list_programme_reported_with_the_others(tmp_path: Path) -> None:
+    text = _shipped().replace("[list_programmes.CYBER]\n", "[list_programmes.cyber]\n")
+    text = text.replace("human_rights = false\nas_of", 'human_rights = "no"\nas_of')
+    text = text.replace(
+        'effect = "prohibited"\nas_of = 2025-07-01\n\n[programmes.iran]',
+        'effect = "x"\nas_of = 2025-07-01\n\n[programmes.iran]',
+    )
+    message = str(_bad(tmp_path, text))
+    assert "$.list_programmes.cyber: the key must be the OFAC programme tag in upper case" in message
+    assert "$.list_programmes.cyber.human_rights: must be true or false" in message
+    assert "$.programmes.cuba.effect" in message
+
+
+def test_programme_tags_resolve_to_list_and_country_programmes() -> None:
+    data = load_programmes(default_data_path())
+    glomag = data.by_tag("glomag")
+    assert glomag is not None and glomag.name == "Global Magnitsky Sanctions"
+    russia = data.by_tag("RUSSIA-EO14024")
+    assert russia is not None and "Russia" in russia.name
+    assert data.by_tag("NO-SUCH-TAG") is None

@@ -11,7 +11,8 @@ those (and any name with exactly the same tokens) fully scored.
 Scoring (0-100), in words an analyst can check:
 
 - each token of the two names is matched with its best counterpart: identical tokens count
-  1.0, one edit apart (typo, transposition; tokens of 4+ letters) 0.93, two edits apart
+  1.0, one edit apart (typo, transposition) 0.93 for tokens of 5+ letters and 0.85 for
+  four-letter ones (one edit changes a quarter of the word), two edits apart
   (tokens of 9+ letters) 0.88, anything else 0;
 - tokens are weighed by rarity in the loaded lists (inverse document frequency), generic
   business words ("technology", "group", "trading", "services"...) at a fraction of that, so
@@ -40,14 +41,16 @@ Scoring (0-100), in words an analyst can check:
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from rapidfuzz.distance.OSA import distance as osa_distance
 
-from hrdd_screening.lists import Entry
+from hrdd_screening.lists import Entry, no_gc
 from hrdd_screening.normalise import tokens as name_tokens
 
 GENERIC_WORDS = frozenset(
@@ -149,6 +152,7 @@ GENERIC_WORDS = frozenset(
 )
 GENERIC_FACTOR = 0.15
 ONE_EDIT = 0.93
+ONE_EDIT_SHORT = 0.85  # four-letter tokens: one edit changes a quarter of the word
 TWO_EDITS = 0.88
 NEAR_CAP = 96.0  # a name matched through near spellings is at most a possible match
 CANDIDATES = 12  # names fully scored per screened name
@@ -169,6 +173,34 @@ class Match(NamedTuple):
     why: str
 
 
+class Frequencies(NamedTuple):
+    """How many names of a list contain each token, and how many names it has."""
+
+    counts: Mapping[str, int]
+    names: int
+
+
+def frequencies(entries: Iterable[Entry]) -> Frequencies:
+    """Token frequencies over the distinct names (and aliases) of ``entries``, counted as the
+    index counts them."""
+    counts: dict[str, int] = {}
+    get = counts.get
+    total = 0
+    with no_gc():
+        for entry in entries:
+            alt_names = entry.alt_names
+            seen: set[tuple[str, ...]] = set()
+            for original in (entry.name, *alt_names) if alt_names else (entry.name,):
+                toks = name_tokens(original)
+                if not toks or toks in seen:
+                    continue
+                seen.add(toks)
+                total += 1
+                for token in set(toks):
+                    counts[token] = get(token, 0) + 1
+    return Frequencies(counts, total)
+
+
 def _deletes(token: str) -> set[str]:
     return {token[:i] + token[i + 1 :] for i in range(len(token))}
 
@@ -176,30 +208,60 @@ def _deletes(token: str) -> set[str]:
 class Index:
     """Names and aliases of loaded list entries, indexed for candidate search."""
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], frequencies: Frequencies | None = None) -> None:
+        """Index ``entries``. ``frequencies``: token weights from a larger list these entries
+        are part of (re-screening indexes the changed entries of a list, and scores them as a
+        screening against the whole list would)."""
+        with no_gc():
+            self._build(entries, frequencies)
+        # The index lives as long as the engine: keep the collector from rescanning its
+        # millions of objects at every full collection.
+        gc.freeze()
+
+    def _build(self, entries: Sequence[Entry], frequencies: Frequencies | None) -> None:
         self.entries = list(entries)
-        self.names: list[Name] = []
+        names: list[Name] = []
         postings: dict[str, list[int]] = {}
         by_key: dict[tuple[str, ...], list[int]] = {}
+        intern = sys.intern
+        add_name = names.append
         for number, entry in enumerate(self.entries):
-            seen: set[tuple[str, ...]] = set()
-            for original in (entry.name, *entry.alt_names):
-                toks = name_tokens(original)
+            alt_names = entry.alt_names
+            seen: tuple[str, ...] | set[tuple[str, ...]] = ()
+            for original in (entry.name, *alt_names) if alt_names else (entry.name,):
+                toks = tuple([intern(t) for t in name_tokens(original)])
                 if not toks or toks in seen:
                     continue
-                seen.add(toks)
-                name_id = len(self.names)
-                self.names.append(Name(toks, number, original))
-                for token in set(toks):
-                    postings.setdefault(token, []).append(name_id)
-                by_key.setdefault(tuple(sorted(toks)), []).append(name_id)
+                if alt_names:
+                    seen = {*seen, toks}
+                name_id = len(names)
+                add_name(Name(toks, number, original))
+                for token in toks if len(toks) == len(set(toks)) else set(toks):
+                    ids = postings.get(token)
+                    if ids is None:
+                        postings[token] = [name_id]
+                    else:
+                        ids.append(name_id)
+                key = tuple(sorted(toks))
+                same = by_key.get(key)
+                if same is None:
+                    by_key[key] = [name_id]
+                else:
+                    same.append(name_id)
+        self.names = names
         self.postings = postings
         self.by_key = by_key
-        total = max(1, len(self.names))
-        self.max_weight = math.log(1 + total)
+        log = math.log
+        if frequencies is None:
+            total = max(1, len(self.names))
+            counts: Mapping[str, int] = {token: len(ids) for token, ids in postings.items()}
+        else:
+            total = max(1, frequencies.names)
+            counts = {**{token: len(ids) for token, ids in postings.items()}, **frequencies.counts}
+        self.max_weight = log(1 + total)
         self.weights = {
-            token: math.log(1 + total / len(ids)) * (GENERIC_FACTOR if token in GENERIC_WORDS else 1.0)
-            for token, ids in postings.items()
+            token: log(1 + total / count) * (GENERIC_FACTOR if token in GENERIC_WORDS else 1.0)
+            for token, count in counts.items()
         }
         # Postings longer than this are skipped when gathering candidates (a word that common
         # cannot single out an entry; exact and reordered names are still found through by_key).
@@ -210,10 +272,16 @@ class Index:
             token: frozenset(ids) for token, ids in postings.items() if len(ids) > self.common
         }
         deletes: dict[str, list[str]] = {}
+        get = deletes.get
         for token in postings:
             if len(token) >= 4:
-                for variant in _deletes(token):
-                    deletes.setdefault(variant, []).append(token)
+                for i in range(len(token)):
+                    variant = token[:i] + token[i + 1 :]
+                    found = get(variant)
+                    if found is None:
+                        deletes[variant] = [token]
+                    elif found[-1] is not token:
+                        found.append(token)
         self.deletes = deletes
 
     # ----------------------------------------------------------------------------------
@@ -370,7 +438,7 @@ def token_similarity(a: str, b: str) -> float:
         return 0.0
     distance = osa_distance(a, b, score_cutoff=2)
     if distance == 1:
-        return ONE_EDIT
+        return ONE_EDIT if shorter >= 5 else ONE_EDIT_SHORT
     if distance == 2 and shorter >= 9:
         return TWO_EDITS
     return 0.0

@@ -13,13 +13,18 @@ Rows without a name are skipped and counted, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
+import functools
+import gc
 import hashlib
 import io
 import json
+import operator
 import re
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -119,15 +124,29 @@ class ListProblem(NamedTuple):
     message: str
 
 
+@functools.lru_cache(maxsize=4096)
 def source_codes(source: str) -> frozenset[str]:
     """The short codes in a source text: ``Entity List (EL) - Bureau...`` gives ``{"EL"}``."""
     return frozenset(code.upper() for code in _CODE.findall(source))
 
 
+_NONE: tuple[str, ...] = ()
+_NO_COUNTRIES: frozenset[str] = frozenset()
+
+
 def _split(cell: str | None) -> tuple[str, ...]:
     if not cell:
-        return ()
+        return _NONE
+    if ";" not in cell:
+        cell = cell.strip()
+        return (cell,) if cell else _NONE
     return tuple(part.strip() for part in cell.split(";") if part.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_shared(cell: str) -> tuple[str, ...]:
+    """``_split`` for cells that repeat across a list (programmes, sources): one tuple each."""
+    return _split(cell)
 
 
 def _countries_from_addresses(addresses: Iterable[str]) -> set[str]:
@@ -152,55 +171,123 @@ def detect(header: list[str]) -> str | None:
     return None
 
 
-def _csv_rows(text: str, problems: list[ListProblem]) -> Iterator[tuple[int, dict[str, str]]]:
+class _Columns:
+    """Column positions of a CSV header, read by name (a column the file lacks reads as "")."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.position = {column: i for i, column in enumerate(header)}
+
+    def getter(self, column: str) -> Callable[[list[str]], str]:
+        i = self.position.get(column)
+        if i is None:
+            return lambda row: ""
+        return operator.itemgetter(i)
+
+
+def _csv_rows(
+    text: str, problems: list[ListProblem]
+) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
+    """The header and an iterator over (line number, row) of the CSV text; rows of the wrong
+    width and malformed CSV are problems, with their line."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
         problems.append(ListProblem(1, "empty file: no header"))
-        return
+        return None, iter(())
     except csv.Error as error:
         problems.append(ListProblem(1, f"unreadable CSV header ({error})"))
-        return
+        return None, iter(())
     header = [column.strip().lstrip("\ufeff") for column in header]
     width = len(header)
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if len(row) != width:
-                problems.append(
-                    ListProblem(
-                        line, f"row has {len(row)} fields, the header has {width} (truncated or malformed)"
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for row in reader:
+                if len(row) != width:
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue
+                    problems.append(
+                        ListProblem(
+                            reader.line_num,
+                            f"row has {len(row)} fields, the header has {width} (truncated or malformed)",
+                        )
                     )
-                )
-                continue
-            yield line, dict(zip(header, row, strict=True))
-    except csv.Error as error:
-        problems.append(ListProblem(reader.line_num, f"malformed or truncated CSV ({error})"))
+                    continue
+                yield reader.line_num, row
+        except csv.Error as error:
+            problems.append(ListProblem(reader.line_num, f"malformed or truncated CSV ({error})"))
+
+    return header, rows()
 
 
-def _csl_entry(row: dict[str, Any], list_file: str, *, json_form: bool) -> Entry | None:
-    name = str(row.get("name") or "").strip()
-    if json_form:
-        alt = tuple(str(a).strip() for a in row.get("alt_names") or () if str(a).strip())
-        programs = tuple(str(p).strip() for p in row.get("programs") or () if str(p).strip())
-        addresses = row.get("addresses") or ()
-        countries = {
-            str(a.get("country")).strip().upper()
-            for a in addresses
-            if isinstance(a, dict) and a.get("country") and _ISO2.match(str(a.get("country")).strip().upper())
-        }
-        extra = [row.get("citizenships") or (), row.get("nationalities") or ()]
-        countries |= _codes_cells(
-            *[[str(x) for x in (cell if isinstance(cell, list) else _split(cell))] for cell in extra]
+def _csl_csv_reader(header: list[str], list_file: str) -> Callable[[list[str]], Entry | None]:
+    """A function turning one CSL CSV row into an Entry (None for a row without any name)."""
+    columns = _Columns(header)
+    name_of = columns.getter("name")
+    alt_of = columns.getter("alt_names")
+    programs_of = columns.getter("programs")
+    addresses_of = columns.getter("addresses")
+    citizenships_of = columns.getter("citizenships")
+    nationalities_of = columns.getter("nationalities")
+    source_of = columns.getter("source")
+    requirement_of = columns.getter("license_requirement")
+    policy_of = columns.getter("license_policy")
+    id_of = columns.getter("_id")
+    number_of = columns.getter("entity_number")
+    start_of = columns.getter("start_date")
+
+    def entry(row: list[str]) -> Entry | None:
+        name = name_of(row).strip()
+        alt = _split(alt_of(row))
+        if not name:
+            if not alt:
+                return None
+            name, alt = alt[0], alt[1:]
+        addresses, citizenships, nationalities = (
+            addresses_of(row),
+            citizenships_of(row),
+            nationalities_of(row),
         )
-    else:
-        alt = _split(row.get("alt_names"))
-        programs = _split(row.get("programs"))
-        countries = _countries_from_addresses(_split(row.get("addresses")))
-        countries |= _codes_cells(_split(row.get("citizenships")), _split(row.get("nationalities")))
+        if addresses or citizenships or nationalities:
+            found = _countries_from_addresses(_split(addresses))
+            found |= _codes_cells(_split(citizenships), _split(nationalities))
+            countries = frozenset(found) if found else _NO_COUNTRIES
+        else:
+            countries = _NO_COUNTRIES
+        source = source_of(row).strip()
+        return Entry(
+            name,
+            alt,
+            source,
+            source_codes(source),
+            _split_shared(programs_of(row)),
+            sys.intern(requirement_of(row).strip()),
+            sys.intern(policy_of(row).strip()),
+            countries,
+            (id_of(row) or number_of(row)).strip(),
+            start_of(row).strip(),
+            list_file,
+        )
+
+    return entry
+
+
+def _csl_entry(row: dict[str, Any], list_file: str) -> Entry | None:
+    """One entry of the CSL JSON form (``alt_names`` a list, ``addresses`` objects)."""
+    name = str(row.get("name") or "").strip()
+    alt = tuple(str(a).strip() for a in row.get("alt_names") or () if str(a).strip())
+    programs = tuple(str(p).strip() for p in row.get("programs") or () if str(p).strip())
+    addresses = row.get("addresses") or ()
+    countries = {
+        str(a.get("country")).strip().upper()
+        for a in addresses
+        if isinstance(a, dict) and a.get("country") and _ISO2.match(str(a.get("country")).strip().upper())
+    }
+    extra = [row.get("citizenships") or (), row.get("nationalities") or ()]
+    countries |= _codes_cells(
+        *[[str(x) for x in (cell if isinstance(cell, list) else _split(cell))] for cell in extra]
+    )
     if not name:
         if not alt:
             return None
@@ -221,29 +308,44 @@ def _csl_entry(row: dict[str, Any], list_file: str, *, json_form: bool) -> Entry
     )
 
 
-def _opensanctions_entry(row: dict[str, str], list_file: str) -> Entry | None:
-    name = row.get("name", "").strip()
-    alt = _split(row.get("aliases"))
-    if not name:
-        if not alt:
-            return None
-        name, alt = alt[0], alt[1:]
-    dataset = row.get("dataset", "").strip()
-    sanctions = row.get("sanctions", "").strip()
-    codes = source_codes(dataset) | source_codes(sanctions)
-    return Entry(
-        name=name,
-        alt_names=alt,
-        source=dataset,
-        codes=codes,
-        programs=_split(row.get("program_ids")),
-        license_requirement="",
-        license_policy=sanctions,
-        countries=frozenset(c.upper() for c in _split(row.get("countries")) if len(c) == 2),
-        entry_id=row.get("id", "").strip(),
-        start_date=row.get("first_seen", "").strip(),
-        list_file=list_file,
-    )
+def _opensanctions_reader(header: list[str], list_file: str) -> Callable[[list[str]], Entry | None]:
+    """A function turning one OpenSanctions targets.simple.csv row into an Entry."""
+    columns = _Columns(header)
+    name_of = columns.getter("name")
+    aliases_of = columns.getter("aliases")
+    dataset_of = columns.getter("dataset")
+    sanctions_of = columns.getter("sanctions")
+    programs_of = columns.getter("program_ids")
+    countries_of = columns.getter("countries")
+    id_of = columns.getter("id")
+    first_seen_of = columns.getter("first_seen")
+
+    def entry(row: list[str]) -> Entry | None:
+        name = name_of(row).strip()
+        alt = _split(aliases_of(row))
+        if not name:
+            if not alt:
+                return None
+            name, alt = alt[0], alt[1:]
+        dataset = sys.intern(dataset_of(row).strip())
+        sanctions = sanctions_of(row).strip()
+        codes = source_codes(dataset) | source_codes(sanctions)
+        countries = frozenset(c.upper() for c in _split(countries_of(row)) if len(c) == 2)
+        return Entry(
+            name,
+            alt,
+            dataset,
+            codes,
+            _split_shared(programs_of(row)),
+            "",
+            sanctions,
+            countries or _NO_COUNTRIES,
+            id_of(row).strip(),
+            first_seen_of(row).strip(),
+            list_file,
+        )
+
+    return entry
 
 
 def _load_json(text: str, list_file: str, problems: list[ListProblem]) -> tuple[list[Entry], int]:
@@ -266,7 +368,7 @@ def _load_json(text: str, list_file: str, problems: list[ListProblem]) -> tuple[
                 ListProblem(1, f"$.results[{index}] is not a screening-list entry (name, source)")
             )
             continue
-        entry = _csl_entry(row, list_file, json_form=True)
+        entry = _csl_entry(row, list_file)
         if entry is None:
             skipped += 1
         else:
@@ -274,8 +376,26 @@ def _load_json(text: str, list_file: str, problems: list[ListProblem]) -> tuple[
     return entries, skipped
 
 
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Cyclic garbage collection paused while building millions of small objects none of which
+    is garbage (a 1,000,000-entry list loads about twice as fast)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_list(path: Path) -> tuple[LoadedList | None, list[ListProblem]]:
     """Read one list file; the problems found (with line numbers) instead of raising."""
+    with no_gc():
+        return _load_list(path)
+
+
+def _load_list(path: Path) -> tuple[LoadedList | None, list[ListProblem]]:
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -313,17 +433,22 @@ def load_list(path: Path) -> tuple[LoadedList | None, list[ListProblem]]:
         fmt = detected
         entries, skipped = [], 0
         newest = ""
-        for _line, row in _csv_rows(text, problems):
-            newest = max(newest, row.get("last_change", "") or "")
-            entry = (
-                _csl_entry(row, list_file, json_form=False)
-                if fmt == CSL_CSV
-                else _opensanctions_entry(row, list_file)
-            )
-            if entry is None:
-                skipped += 1
+        header, rows = _csv_rows(text, problems)
+        if header is not None:
+            if fmt == CSL_CSV:
+                make = _csl_csv_reader(header, list_file)
             else:
-                entries.append(entry)
+                make = _opensanctions_reader(header, list_file)
+                last_change = _Columns(header).getter("last_change")
+            append = entries.append
+            for _line, row in rows:
+                entry = make(row)
+                if entry is None:
+                    skipped += 1
+                else:
+                    append(entry)
+                if fmt == OPENSANCTIONS:
+                    newest = max(newest, last_change(row))
     if not problems and not entries:
         problems.append(ListProblem(1, "the list has no entries with a name (empty or header only)"))
     if problems:

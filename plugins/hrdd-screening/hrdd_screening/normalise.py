@@ -130,7 +130,11 @@ def _join_initials(tokens: list[str]) -> list[str]:
 def tokens(name: str) -> tuple[str, ...]:
     """The normalised tokens of a name, in their original order (may be empty)."""
     text = _ascii(name).lower().replace("&", " and ").translate(_DROP)
-    words = _join_initials(_NON_WORD.sub(" ", text).split())
+    words = _NON_WORD.sub(" ", text).split()
+    if not words:
+        return ()
+    if min(map(len, words)) == 1:
+        words = _join_initials(words)
     end = len(words)
     while end > 1 and words[end - 1] in TRAILING_FORMS:
         end -= 1
