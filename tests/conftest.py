@@ -5,11 +5,15 @@ Nothing here is imported by other test trees (docs, plugins): each fixture stand
 Every test that needs an engine builds its own (a fresh plugin manager), and extension
 modules a test writes are removed from ``sys.modules`` when the test ends.
 
-Two policies serve two kinds of test. The baseline (``engine``) is what the shipped
-examples are judged by; its plugins change as guidance is added. Tests of the core's own
-semantics (enforcement, overrides, ``extends``, ``enabled``, thresholds, fail-closed) use
-``capability_only_policy`` instead: the baseline's ``hrdd-item-capability`` settings and no
-other plugin, so they do not depend on what else the baseline enables.
+Three policies serve three kinds of test. The baseline (``engine``) is the default policy;
+its plugins change as guidance is added. It names no screening list (hrdd ships none), so it
+escalates every deal with HRDD-SCR-005 until a company policy names one. The baseline with a
+screening list (``screened_policy``, ``screened_engine``: ``tests/scenarios/policy.toml``,
+whose list is the screening plugin's test fixture) is what the shipped examples and the
+scenarios are judged by, as a company that configured its lists would see them. Tests of
+the core's own semantics (enforcement, overrides, ``extends``, ``enabled``, thresholds,
+fail-closed) use ``capability_only_policy`` instead: the baseline's ``hrdd-item-capability``
+settings and no other plugin, so they do not depend on what else the baseline enables.
 """
 
 from __future__ import annotations
@@ -63,6 +67,19 @@ def report_validator() -> Any:
 def engine() -> hrdd.Engine:
     """An engine for the baseline policy, with its own plugin manager."""
     return hrdd.Engine.from_policy("baseline")
+
+
+@pytest.fixture(scope="session")
+def screened_policy() -> Path:
+    """The baseline plus a screening list (the screening plugin's test fixture, not a real
+    list): ``tests/scenarios/policy.toml``."""
+    return ROOT / "tests" / "scenarios" / "policy.toml"
+
+
+@pytest.fixture
+def screened_engine(screened_policy: Path) -> hrdd.Engine:
+    """An engine for the baseline with a screening list, with its own plugin manager."""
+    return hrdd.Engine.from_policy(screened_policy)
 
 
 # The baseline's hrdd-item-capability table, alone. Keep in step with policies/baseline.toml

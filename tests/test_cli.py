@@ -21,9 +21,12 @@ from hrdd.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "policies" / "examples" / "transactions"
+# The decisions once a screening list is named (SCREENED); the baseline alone names none and
+# escalates every deal with HRDD-SCR-005.
 THERMAL = EXAMPLES_DIR / "thermal-cameras-private-port.json"  # proceed
 DRONE = EXAMPLES_DIR / "drone-border-guard.json"  # escalate
 TRAFFIC = EXAMPLES_DIR / "traffic-cameras-face-matching.json"  # do_not_proceed
+SCREENED = str(ROOT / "tests" / "scenarios" / "policy.toml")  # the baseline with a fixture list
 CAP = "hrdd-item-capability"
 
 
@@ -81,9 +84,21 @@ def test_assess_prints_the_json_report(capsys, report_validator):
     ids=["proceed", "escalate", "do_not_proceed"],
 )
 def test_assess_text_starts_with_the_id_and_the_decision(capsys, path, headline):
-    code, out, err = run(capsys, "assess", str(path), "--format", "text")
+    code, out, err = run(capsys, "assess", str(path), "--format", "text", "--policy", SCREENED)
     assert (code, err) == (0, "")
     assert out.splitlines()[0].startswith(headline)
+
+
+def test_without_a_screening_list_the_default_policy_escalates_and_says_how_to_name_one(capsys):
+    code, out, err = run(capsys, "assess", str(THERMAL), "--format", "text", "--fail-on", "escalate")
+    assert (code, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("TX-2026-0005: ESCALATE")
+    assert "HRDD-SCR-005" in out
+    could_not_run = lines.index("Checks that could not run (the decision cannot be better than escalate):")
+    unscreened = lines[could_not_run + 1]
+    assert "No screening list is configured" in unscreened
+    assert "[plugins.hrdd-screening.config] lists" in unscreened
 
 
 def test_text_report_shows_findings_checks_and_provenance(capsys):
@@ -112,7 +127,7 @@ def test_output_file_receives_the_report(capsys, tmp_path):
 def test_output_file_is_replaced_not_appended(capsys, tmp_path):
     target = tmp_path / "report.txt"
     target.write_text("stale report\n" * 1000, encoding="utf-8")
-    assert run(capsys, "assess", str(THERMAL), "-f", "text", "-o", str(target))[0] == 0
+    assert run(capsys, "assess", str(THERMAL), "-f", "text", "-o", str(target), "--policy", SCREENED)[0] == 0
     assert target.read_text(encoding="utf-8").startswith("TX-2026-0005: PROCEED")
     assert "stale report" not in target.read_text(encoding="utf-8")
 
@@ -137,7 +152,7 @@ def test_output_into_a_missing_directory_is_bad_input(capsys, tmp_path):
     ids=["escalate>=escalate", "refuse>=escalate", "proceed<escalate", "refuse>=refuse", "escalate<refuse"],
 )
 def test_fail_on_threshold(capsys, path, fail_on, expected):
-    code, out, err = run(capsys, "assess", str(path), "--fail-on", fail_on)
+    code, out, err = run(capsys, "assess", str(path), "--fail-on", fail_on, "--policy", SCREENED)
     assert code == expected
     assert err == ""
     assert json.loads(out)["transaction_id"]  # the report is written either way
@@ -315,7 +330,7 @@ def test_console_script_assess(tmp_path):
 
 
 def test_console_script_assess_from_stdin():
-    result = run_script("assess", "-", stdin=THERMAL.read_text(encoding="utf-8"))
+    result = run_script("assess", "-", "--policy", SCREENED, stdin=THERMAL.read_text(encoding="utf-8"))
     assert result.returncode == 0
     assert json.loads(result.stdout)["decision"] == "proceed"
 

@@ -39,7 +39,12 @@ def test_coverage_json_names_the_rules_behind_each_clause(capsys: pytest.Capture
     by_id = {c["id"]: c for c in report["clauses"]}
     assert list(by_id) == GUIDANCE_TABLE_IDS
     assert "HRDD-CAP-003" in by_id["draft-2019:consideration-1"]["rules"]
-    assert by_id["draft-2019:scope"]["plugins"] == ["hrdd-item-capability"]
+    # scope: what the item can do, and the classification review of unclassified and EAR99 items
+    assert by_id["draft-2019:scope"]["plugins"] == ["hrdd-export-controls", "hrdd-item-capability"]
+    # the legal gates of the baseline: the licence determination and screening
+    assert {"HRDD-EXP-001", "HRDD-SCR-001", "HRDD-SCR-005"} <= set(
+        by_id["draft-2019:consideration-5"]["rules"]
+    )
     assert set(report["uncovered"]) == {c for c, v in by_id.items() if not v["rules"]}
     assert report["unknown_citations"] == []
 

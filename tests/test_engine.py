@@ -5,8 +5,9 @@ Company extensions are throwaway modules written next to a throwaway policy (the
 ``write_policy`` and ``acme_policy`` fixtures); each test builds its own engine, so its own
 plugin manager.
 
-The examples are judged by the baseline, with every guidance plugin it enables. Tests of the
-engine's own semantics (fail-closed, enforcement, configure, render, negative assurance)
+The examples are judged by the baseline with a screening list (``screened_engine``: the
+baseline names none, and without one it escalates every deal with HRDD-SCR-005, which a test
+here shows), with every guidance plugin it enables. Tests of the engine's own semantics (fail-closed, enforcement, configure, render, negative assurance)
 extend the capability-only policy (conftest), so a change to what the baseline enables does
 not change what they test. Provenance and determinism are checked on the full baseline.
 """
@@ -36,12 +37,14 @@ CAP = "hrdd-item-capability"
 # The plugins policies/baseline.toml enables, sorted by name, and the data sets they load.
 BASELINE_PLUGINS = (
     "hrdd-contract-safeguards",
+    "hrdd-export-controls",
     "hrdd-human-rights-record",
     "hrdd-item-capability",
     "hrdd-legal-framework",
     "hrdd-program",
     "hrdd-public-reporting",
     "hrdd-sanctions-programs",
+    "hrdd-screening",
     "hrdd-stakeholders",
 )
 BASELINE_DATA = {  # data set name -> its file in the repository
@@ -54,6 +57,8 @@ BASELINE_DATA = {  # data set name -> its file in the repository
     "hrdd-public-reporting-m49-regions": "plugins/hrdd-public-reporting/data/regions.toml",
     "hrdd-stakeholders-rules": "plugins/hrdd-stakeholders/data/stakeholders.toml",
     "hrdd-sanctions-programmes": "plugins/hrdd-sanctions-programs/data/programmes.toml",
+    "hrdd-export-controls ECCNs": "plugins/hrdd-export-controls/data/eccns.toml",
+    "hrdd-export-controls country chart": "plugins/hrdd-export-controls/data/country_chart.toml",
 }
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -69,6 +74,7 @@ OUTCOME_RANK = {
     "safeguards_required": 2,
     "escalate": 3,
     "do_not_proceed": 4,
+    "error": 3,  # a check that could not run: escalate under the baseline's on-error
 }
 
 # --------------------------------------------------------------------------------------
@@ -283,7 +289,8 @@ def test_every_example_gives_a_schema_valid_report(path, engine, report_validato
     assert report["checks"], "negative assurance: the report lists the checks that ran"
 
 
-# What the baseline decides on each shipped example, and why.
+# What the baseline decides on each shipped example once a company has named its screening
+# list (the scenario policy's fixture list: no party of the examples is on it), and why.
 # name -> (decision, decisive rule ids, further rule ids that must be among the findings).
 # The decisive rules are those whose effective outcome is as grave as the decision. The
 # baseline states no compliance programme, so hrdd-program's gaps (HRDD-PRG-002 to 007)
@@ -323,10 +330,11 @@ EXPECTED: dict[str, tuple[hrdd.Decision, set[str], set[str]]] = {
         },
     ),
     # Thermal drones for an EU border guard: misuse potential 4 for a government end user;
-    # the record and the law of the destination raise nothing; most KYC questions open.
+    # the record and the law of the destination raise nothing; most KYC questions open; a
+    # drone with a thermal payload declared EAR99 gets a classification review (6A003?).
     "drone-border-guard": (
         ESCALATE,
-        {"HRDD-CAP-009", "HRDD-STK-003", *PROGRAMME_GAPS},
+        {"HRDD-CAP-009", "HRDD-STK-003", "HRDD-EXP-007", *PROGRAMME_GAPS},
         {
             "HRDD-CAP-001",
             "HRDD-CAP-005",
@@ -370,11 +378,12 @@ EXPECTED: dict[str, tuple[hrdd.Decision, set[str], set[str]]] = {
             *PROGRAMME_GAPS,
         },
     ),
-    # Fixed thermal cameras for a private port operator in Belgium.
+    # Fixed thermal cameras (6A993.a, anti-terrorism controls only) for a private port
+    # operator in Belgium: no licence required, nobody on the list.
     "thermal-cameras-private-port": (
         PROCEED,
         set(),
-        {"HRDD-CAP-001", "HRDD-HR-010", "HRDD-LAW-001", "HRDD-CON-005"},
+        {"HRDD-CAP-001", "HRDD-HR-010", "HRDD-LAW-001", "HRDD-CON-005", "HRDD-EXP-002", "HRDD-SCR-004"},
     ),
     # Traffic cameras customised to flag an ethnic group, for a public security bureau with
     # a credible misuse report against minorities: refused on the item and on the record.
@@ -401,10 +410,10 @@ EXPECTED: dict[str, tuple[hrdd.Decision, set[str], set[str]]] = {
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_example_decisions_and_rule_ids(name, engine):
+def test_example_decisions_and_rule_ids(name, screened_engine):
     decision, decisive, present = EXPECTED[name]
     [path] = [p for p in EXAMPLES if p.stem == name]
-    assessment = engine.assess_file(path)
+    assessment = screened_engine.assess_file(path)
     assert assessment.decision == decision
     assert decisive_rule_ids(assessment) == decisive
     assert present <= set(assessment.rule_ids)
@@ -419,6 +428,29 @@ def test_example_decisions_and_rule_ids(name, engine):
         top = assessment.findings[0]
         assert top.rule_id in decisive
         assert assessment.reason.startswith(top.rule_id)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_baseline_without_a_screening_list_escalates_every_example(name, engine, screened_engine):
+    """hrdd ships no screening list: under the plain baseline nobody is screened, and a deal
+    nobody screened must not proceed (HRDD-SCR-005, an error, fails closed)."""
+    [path] = [p for p in EXAMPLES if p.stem == name]
+    assessment = engine.assess_file(path)
+    [unscreened] = [f for f in assessment.findings if f.rule_id == "HRDD-SCR-005"]
+    assert unscreened.plugin == "hrdd-screening"
+    assert unscreened.outcome == hrdd.Outcome.ERROR
+    assert "[plugins.hrdd-screening.config] lists" in unscreened.message
+    assert assessment.errors == (unscreened,)
+    listed = screened_engine.assess_file(path).decision
+    assert DECISION_RANK[assessment.decision.value] == max(
+        DECISION_RANK[listed.value], DECISION_RANK["escalate"]
+    )
+    if listed is PROCEED:
+        assert assessment.decision == ESCALATE
+        assert decisive_rule_ids(assessment) == {"HRDD-SCR-005"}
+        assert assessment.reason.startswith("HRDD-SCR-005")
+    text = engine.render(assessment, "text")
+    assert "Checks that could not run" in text and "[plugins.hrdd-screening.config] lists" in text
 
 
 def test_traffic_cameras_face_matching_is_refused_for_protected_attribute_inference(

@@ -20,12 +20,14 @@ CAP_TABLE = f"$.plugins['{CAP}']"
 # The plugins policies/baseline.toml enables, in the order the engine loads them (by name).
 BASELINE_PLUGINS = [
     "hrdd-contract-safeguards",
+    "hrdd-export-controls",
     "hrdd-human-rights-record",
     "hrdd-item-capability",
     "hrdd-legal-framework",
     "hrdd-program",
     "hrdd-public-reporting",
     "hrdd-sanctions-programs",
+    "hrdd-screening",
     "hrdd-stakeholders",
 ]
 
@@ -65,12 +67,14 @@ def test_baseline_loads_by_name():
     assert engine.policy.name == "baseline"
     assert engine.policy.source == "builtin:baseline"
     assert [p.name for p in engine.plugins.plugins] == BASELINE_PLUGINS
-    hard = {"hrdd-sanctions-programs"}  # legal gates: no waiver can clear them
+    hard = {"hrdd-sanctions-programs", "hrdd-screening"}  # legal gates: no waiver can clear them
     for name in BASELINE_PLUGINS:
         settings = engine.policy.plugin(name)
         assert settings is not None, name
         expected = hrdd.Enforcement.HARD if name in hard else hrdd.Enforcement.MANDATORY
         assert settings.enforcement == expected, name
+    # hrdd ships no screening list: a company policy names its own (HRDD-SCR-005 until then)
+    assert engine.plugins.by_name["hrdd-screening"].config["lists"] == []
 
 
 def test_the_capability_only_policy_has_the_baselines_capability_settings(capability_only_policy):

@@ -280,6 +280,13 @@ def baseline_engine() -> hrdd.Engine:
     return hrdd.Engine.from_policy("baseline")
 
 
+@pytest.fixture(scope="module")
+def screened_engine(screened_policy) -> hrdd.Engine:
+    """The baseline with a screening list: every check of the baseline runs, screening too
+    (without a list it reports HRDD-SCR-005 on every transaction)."""
+    return hrdd.Engine.from_policy(screened_policy)
+
+
 @pytest.fixture(scope="module", params=["escalate", "do_not_proceed"])
 def flaky_engine(request, tmp_path_factory, capability_only_policy) -> hrdd.Engine:
     """The flaky extension on top of the capability-only policy: failing closed is the
@@ -313,8 +320,8 @@ def default_engine(engine: hrdd.Engine) -> Iterator[None]:
     Any other policy is still built as usual."""
     build = hrdd.Engine.from_policy
 
-    def from_policy(policy: Any = None) -> hrdd.Engine:
-        return engine if policy is None else build(policy)
+    def from_policy(policy: Any = None, **options: Any) -> hrdd.Engine:
+        return engine if policy is None else build(policy, **options)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hrdd.Engine, "from_policy", staticmethod(from_policy))
@@ -380,9 +387,9 @@ def expected_decision(assessment: hrdd.Assessment, on_error: str) -> str:
 @PROPERTY_SETTINGS
 @given(document=VALID_TRANSACTIONS)
 def test_valid_transactions_are_assessed_and_decided_by_their_worst_finding(
-    baseline_engine, report_validator, document
+    screened_engine, report_validator, document
 ):
-    assessment = assess_or_refuse(baseline_engine, report_validator, document)
+    assessment = assess_or_refuse(screened_engine, report_validator, document)
     assert assessment is not None, "a valid transaction was refused"
     assert assessment.errors == (), "a baseline check failed on a valid transaction"
     assert assessment.decision == expected_decision(assessment, "escalate")

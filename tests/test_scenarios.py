@@ -1,6 +1,10 @@
 """End-to-end scenarios: realistic transactions assessed under the baseline policy.
 
-Each file in ``tests/scenarios/`` is a TOML document with
+The scenarios run under ``tests/scenarios/policy.toml``: the baseline plus the screening
+plugin's test fixture as its list, so that every party is screened (the baseline names no
+list and would escalate every deal with HRDD-SCR-005; ``tests/test_engine.py`` shows that).
+
+Each scenario file in ``tests/scenarios/`` (``NN-description.toml``) is a TOML document with
 
 - ``rationale``: one line, why a careful compliance officer would decide this;
 - ``[expect]``: ``decision`` (proceed | proceed_with_safeguards | escalate | do_not_proceed),
@@ -32,6 +36,8 @@ import hrdd
 from hrdd.model import OUTCOME_RANK
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+POLICY = SCENARIOS / "policy.toml"
+SCENARIO_GLOB = "[0-9][0-9]-*.toml"
 DECISIONS = ("proceed", "proceed_with_safeguards", "escalate", "do_not_proceed")
 EXPECT_KEYS = {"decision", "rules", "absent", "safeguards", "known_gap"}
 ACTION_RANK = OUTCOME_RANK["safeguards_required"]
@@ -92,7 +98,7 @@ def _shape_problems(document: dict[str, Any]) -> list[str]:
 
 def _params() -> list[Any]:
     params = []
-    for path in sorted(SCENARIOS.glob("*.toml")):
+    for path in sorted(SCENARIOS.glob(SCENARIO_GLOB)):
         document = _load(path)
         gap = document.get("expect", {}).get("known_gap")
         marks = [pytest.mark.xfail(strict=True, reason=f"known gap: {gap}")] if isinstance(gap, str) else []
@@ -105,11 +111,24 @@ PARAMS = _params()
 
 @pytest.fixture(scope="module")
 def engine() -> hrdd.Engine:
-    return hrdd.Engine.from_policy("baseline")
+    return hrdd.Engine.from_policy(POLICY)
 
 
 def test_there_are_enough_scenarios() -> None:
     assert len(PARAMS) >= 30
+
+
+def test_every_toml_file_is_a_scenario_or_the_policy() -> None:
+    """A scenario whose name misses the NN- pattern would silently never run."""
+    strays = {p.name for p in SCENARIOS.glob("*.toml")} - {p.name for p in SCENARIOS.glob(SCENARIO_GLOB)}
+    assert strays == {POLICY.name}
+
+
+def test_scenarios_run_under_the_baseline_with_a_screening_list(engine: hrdd.Engine) -> None:
+    assert [f.source for f in engine.policy.chain][-1] == "builtin:baseline"
+    screening = engine.policy.plugin("hrdd-screening")
+    assert screening is not None and screening.config["lists"], "the scenario policy must name a list"
+    assert {"hrdd-screening", "hrdd-export-controls"} <= {p.name for p in engine.plugins.plugins}
 
 
 def test_expected_rule_ids_exist(engine: hrdd.Engine) -> None:

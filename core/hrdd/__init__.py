@@ -20,6 +20,7 @@ _LAZY = {
     "Policy": "hrdd.policy",
     "CheckContext": "hrdd.context",
     "HrddError": "hrdd.errors",
+    "DecisionLogError": "hrdd.errors",
     "InputError": "hrdd.errors",
     "PolicyError": "hrdd.errors",
     "PluginLoadError": "hrdd.errors",
@@ -81,6 +82,7 @@ __all__ = [
     "CheckRecord",
     "DataSet",
     "Decision",
+    "DecisionLogError",
     "DetectedCapability",
     "Enforcement",
     "Engine",
@@ -127,6 +129,7 @@ if TYPE_CHECKING:
     from hrdd.data import load_data_file, read_data_file
     from hrdd.engine import Engine
     from hrdd.errors import (
+        DecisionLogError,
         HrddError,
         InputError,
         PluginLoadError,

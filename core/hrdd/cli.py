@@ -43,16 +43,123 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from hrdd.engine import Engine
     from hrdd.errors import TransactionError
 
-    engine = Engine.from_policy(args.policy)
+    engine = Engine.from_policy(args.policy, lock=_lock_choice(args))
+    from hrdd.audit import append_before_reporting, assess_log
+
+    log = assess_log(engine, args.log)  # --log or the policy's [log]; checked before assessing
     if args.transaction == "-":
         document = documents.parse_json(sys.stdin.read(), "<stdin>", TransactionError)
         assessment = engine.assess(document, source="<stdin>")
     else:
-        assessment = engine.assess_file(args.transaction)
-    _write_output(engine.render(assessment, args.format), args.output)
+        document = documents.read_document(Path(args.transaction), TransactionError)
+        assessment = engine.assess(document, source=args.transaction)
+    rendered = engine.render(assessment, args.format)
+    if log is not None and not append_before_reporting(log, assessment, document):
+        return EXIT_INTERNAL  # never report a decision that was not logged
+    _write_output(rendered, args.output)
     if args.fail_on and DECISION_ORDER.index(assessment.decision.value) >= DECISION_ORDER.index(args.fail_on):
         return EXIT_THRESHOLD
     return EXIT_OK
+
+
+def _lock_choice(args: argparse.Namespace) -> str | bool:
+    """``--no-lock``: skip (recorded in provenance); ``--lock FILE``: that lock must match;
+    otherwise the lock beside the policy, when there is one."""
+    if getattr(args, "no_lock", False):
+        return False
+    return getattr(args, "lock", None) or True
+
+
+def _add_lock_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--lock",
+        metavar="FILE",
+        help="check against this lock (default: <policy>.lock beside the policy, if any)",
+    )
+    group.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="do not check the lock (development only; reports record provenance.lock.status = skipped)",
+    )
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from hrdd import lock as locking
+    from hrdd.engine import Engine
+    from hrdd.errors import InputError
+
+    engine = Engine.from_policy(args.policy, lock=False)
+    path = Path(args.output) if args.output else locking.lock_path_for(engine.policy)
+    if path is None:
+        raise InputError.single(
+            engine.policy.source,
+            "--policy",
+            "a built-in policy has no directory to hold its lock: give -o FILE (and --lock FILE to assess)",
+        )
+    text = locking.write_lock(engine, path)
+    counts = {table: text.count(f"[[{table}]]") for table in ("policy", "plugins", "data")}
+    print(
+        f"wrote {path}: core, {counts['policy']} policy file(s), {counts['plugins']} plugin(s), "
+        f"{counts['data']} data file(s) locked"
+    )
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from hrdd import lock as locking
+    from hrdd.engine import Engine
+    from hrdd.errors import InputError
+
+    policy = args.policy
+    if args.lock is None:
+        from hrdd.policy import Policy
+
+        loaded = Policy.load(policy)
+        path = locking.lock_path_for(loaded)
+        if path is None or not path.is_file():
+            raise InputError.single(
+                loaded.source,
+                "--lock",
+                f"no lock to verify ({path or 'built-in policy'}): run `hrdd lock` first",
+            )
+        policy = loaded
+    else:
+        path = Path(args.lock)
+    engine = Engine.from_policy(policy, lock=path)
+    record = engine.lock_record or {}
+    print(
+        f"{path}: verified; core, policy {engine.policy.name} {engine.policy.version}, "
+        f"{len(engine.plugins.plugins)} plugin(s) and their data match the lock (sha256 {str(record.get('sha256'))[:12]})"
+    )
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from hrdd.replay import replay
+
+    found, stored, replayed = replay(
+        Path(args.report),
+        Path(args.transaction) if args.transaction else None,
+        args.policy,
+        _lock_choice(args),
+    )
+    policy = replayed["provenance"]["policy"]
+    head = (
+        f"replay of {stored.get('transaction_id')} (assessed {stored['provenance']['assessed_at']}, as of "
+        f"{replayed['provenance']['as_of']}) under {policy['name']} {policy['version']}"
+    )
+    if not found:
+        print(
+            f"{head}: the same. Decision {replayed['decision']}, {len(replayed['findings'])} findings and "
+            f"{len(replayed['waived'])} waived the same; core, policy, {len(replayed['provenance']['plugins'])} "
+            f"plugins and {len(replayed['provenance']['data'])} data sets the same (sha256)."
+        )
+        return EXIT_OK
+    print(f"{head}: {len(found)} difference(s)")
+    for difference in found:
+        print(f"  - {difference}")
+    return EXIT_THRESHOLD
 
 
 def _plugin_rows() -> list[dict[str, Any]]:
@@ -124,12 +231,47 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from hrdd import documents
+    from hrdd.errors import InputError
 
+    names = documents.available_schemas()
+    if args.name == "list":
+        print("\n".join(names))
+        return EXIT_OK
+    if args.name not in names:
+        raise InputError.single(
+            "hrdd schema", "NAME", f"unknown schema {args.name!r}; published: {', '.join(names)}"
+        )
     sys.stdout.write(documents.schema_path(args.name).read_text(encoding="utf-8"))
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``hrdd diff``: exit 2 when some corpus lines could not be compared (after writing the
+    report of every other line), else 1 with ``--fail-on-change`` when a transaction changed."""
+    from hrdd.policydiff import parse_date, run_diff
+
+    diff, first_errors = run_diff(
+        args.old,
+        args.new,
+        args.corpus,
+        format=args.format,
+        output=args.output,
+        as_of=parse_date(args.as_of, "--as-of") if args.as_of else None,
+        lock=not args.no_lock,
+    )
+    for error in first_errors:
+        for problem in error.problems:
+            print(f"hrdd: {problem}", file=sys.stderr)
+    if diff.errors > len(first_errors):
+        print(f"hrdd: {diff.errors - len(first_errors)} more invalid lines (see the report)", file=sys.stderr)
+    if diff.errors:
+        return EXIT_BAD_INPUT
+    return EXIT_THRESHOLD if args.fail_on_change and diff.changed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from hrdd.audit import add_audit_command, add_log_option
+
     parser = argparse.ArgumentParser(
         prog="hrdd",
         description="Human-rights due diligence for exports of items with surveillance capabilities.",
@@ -150,7 +292,38 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("escalate", "do_not_proceed"),
         help="exit 1 when the decision is this or worse",
     )
+    _add_lock_options(assess)
+    add_log_option(assess)
     assess.set_defaults(handler=cmd_assess)
+
+    lock = commands.add_parser(
+        "lock", help="write <policy>.lock pinning the core, policy, plugin and data versions (sha256)"
+    )
+    lock.add_argument("--policy", "-p", help="policy file or built-in policy name (default: baseline)")
+    lock.add_argument(
+        "--output", "-o", metavar="FILE", help="where to write the lock (default: beside the policy)"
+    )
+    lock.set_defaults(handler=cmd_lock)
+
+    replay = commands.add_parser(
+        "replay", help="assess a stored report's transaction again and show any difference (exit 1)"
+    )
+    replay.add_argument(
+        "report", metavar="REPORT.json", help="a stored JSON report (or a decision-log record)"
+    )
+    replay.add_argument("transaction", metavar="TX.json", nargs="?", help="the transaction it assessed")
+    replay.add_argument("--policy", "-p", help="policy to replay under (default: the one the report names)")
+    _add_lock_options(replay)
+    replay.set_defaults(handler=cmd_replay)
+
+    verify = commands.add_parser(
+        "verify", help="check the installed state against the policy's lock, without assessing"
+    )
+    verify.add_argument("--policy", "-p", help="policy file or built-in policy name (default: baseline)")
+    verify.add_argument(
+        "--lock", metavar="FILE", help="the lock to check (default: <policy>.lock beside the policy)"
+    )
+    verify.set_defaults(handler=cmd_verify)
 
     plugins = commands.add_parser("plugins", help="list installed plugins with their versions and hooks")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -167,8 +340,37 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.set_defaults(handler=cmd_coverage)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
-    schema.add_argument("name", choices=("transaction", "policy", "report"), help="which document's schema")
+    schema.add_argument(
+        "name", choices=("transaction", "policy", "report", "diff"), help="which document's schema"
+    )
     schema.set_defaults(handler=cmd_schema)
+
+    diff = commands.add_parser(
+        "diff", help="policy impact: assess a JSON Lines corpus under two policies and list what changes"
+    )
+    diff.add_argument("corpus", metavar="CORPUS", help="transactions, one JSON document per line (.jsonl)")
+    diff.add_argument(
+        "--old", required=True, metavar="POLICY", help="the current policy (file or built-in name)"
+    )
+    diff.add_argument(
+        "--new", required=True, metavar="POLICY", help="the proposed policy (file or built-in name)"
+    )
+    diff.add_argument(
+        "--format", "-f", choices=("text", "json"), default="text", help="text (default) or json"
+    )
+    diff.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    diff.add_argument(
+        "--fail-on-change", action="store_true", help="exit 1 when any transaction's assessment changed"
+    )
+    diff.add_argument(
+        "--as-of", metavar="DATE", help="assess every transaction as of DATE (YYYY-MM-DD; default: today)"
+    )
+    diff.add_argument(
+        "--no-lock", action="store_true", help="do not check either policy against the lock beside it"
+    )
+    diff.set_defaults(handler=cmd_diff)
+
+    add_audit_command(commands)  # hrdd audit verify LOG (the decision log)
     return parser
 
 

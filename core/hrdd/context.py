@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,13 @@ class CheckContext:
     :ivar policy_dir: the directory of the policy that configured the plugin (resolve data
         paths against it).
     :ivar state: what the plugin's ``hrdd_configure`` returned as ``PluginSetup.state``.
+    :ivar as_of: the date the assessment is made as of (today in UTC, or the date of the
+        assessment being replayed). A check that compares dates with "now" (the age of a data
+        set, whether a report is recent) uses ``transaction.date or context.as_of``, never
+        the clock, so a replay gives the same findings.
     """
 
-    __slots__ = ("_facts", "config", "plugin", "policy_dir", "state")
+    __slots__ = ("_facts", "as_of", "config", "plugin", "policy_dir", "state")
 
     def __init__(
         self,
@@ -43,11 +48,13 @@ class CheckContext:
         policy_dir: Path,
         facts: SharedFacts,
         state: Any = None,
+        as_of: _dt.date | None = None,
     ) -> None:
         self.plugin = plugin
         self.config = config
         self.policy_dir = policy_dir
         self.state = state
+        self.as_of = as_of if as_of is not None else _dt.datetime.now(_dt.UTC).date()
         self._facts = facts
 
     def profile(self, item: Item | str) -> CapabilityProfile:

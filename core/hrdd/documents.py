@@ -167,15 +167,18 @@ def _non_json_values(value: Any, path: str) -> list[tuple[str, str]]:
     return [(path, f"a {type(value).__name__} is not a JSON value")]
 
 
-def _toml_plain(value: Any) -> Any:
+def toml_plain(value: Any) -> Any:
     """TOML dates and times become ISO strings so a TOML document means what its JSON twin does."""
     if isinstance(value, dict):
-        return {key: _toml_plain(item) for key, item in value.items()}
+        return {key: toml_plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_toml_plain(item) for item in value]
+        return [toml_plain(item) for item in value]
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
     return value
+
+
+_toml_plain = toml_plain
 
 
 def parse_toml(text: str, source: str, error: type[InputError] = InputError) -> dict[str, Any]:

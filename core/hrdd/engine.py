@@ -15,7 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -41,6 +41,9 @@ from hrdd.model import (
 )
 from hrdd.plugins import LoadedPlugin, PluginSet, core_version
 from hrdd.policy import Policy
+
+if TYPE_CHECKING:
+    from hrdd.waivers import WaiverSet
 
 # Rules of the framework itself (not of the guidance): a check that could not run.
 RULE_CHECK_RAISED = "HRDD-CORE-001"
@@ -246,17 +249,45 @@ class Engine:
         self._contribution_calls = self._calls_for("hrdd_report_contribution")
         self._formats: tuple[str, ...] = ()
         self._check_renderers()
+        # How the policy's lock was checked (provenance.lock): None when there is none.
+        self.lock_record: Mapping[str, Any] | None = None
+        self._waivers: WaiverSet | None = None
+        if policy.waivers:
+            from hrdd import waivers
+
+            known = {rule: name for name, rules in self._rule_ids.items() for rule in rules}
+            self._waivers = waivers.load(policy.waivers, known)
 
     @classmethod
-    def from_policy(cls, policy: str | Path | Policy | None = None) -> Engine:
+    def from_policy(
+        cls, policy: str | Path | Policy | None = None, *, lock: str | Path | bool = True
+    ) -> Engine:
         """Build an engine from a built-in policy name, a policy file, or a loaded policy;
         ``None`` means the default policy (``baseline``).
 
+        :param lock: ``True`` (default): when a lock lies beside the policy file
+            (``acme.toml`` -> ``acme.lock``), refuse to build unless everything matches it;
+            a path: that lock must exist and match; ``False``: do not check (development
+            only: reports say ``provenance.lock.status = "skipped"``).
         :raises PolicyError: the policy, a plugin or a plugin's config is invalid.
+        :raises hrdd.lock.LockMismatch: the installed state differs from the lock.
         """
+        from hrdd import lock as locking
+
         loaded = policy if isinstance(policy, Policy) else Policy.load(policy)
         _check_core_requirement(loaded)
-        return cls(loaded, PluginSet.for_policy(loaded))
+        engine = cls(loaded, PluginSet.for_policy(loaded))
+        if lock is False:
+            engine.lock_record = {"status": "skipped", "path": None, "sha256": None}
+        else:
+            path = locking.lock_path_for(loaded) if lock is True else Path(lock)
+            if path is not None and (lock is not True or path.is_file()):
+                engine.lock_record = locking.check(engine, path)
+        return engine
+
+    def locked_files(self) -> list[tuple[str, Path]]:
+        """Files the policy itself references (waiver files), which a lock pins too."""
+        return [("waivers", Path(path)) for path in self.policy.waivers]
 
     def _facts_in_dependency_order(self) -> tuple[_Call, ...]:
         """Facts hooks ordered so each plugin runs after the plugins whose facts it reads
@@ -346,9 +377,13 @@ class Engine:
         except (ValueError, TypeError, KeyError) as exc:  # schema-valid yet unbuildable
             raise TransactionError.single(source, "$", f"cannot be read: {exc}") from None
 
-    def assess(self, document: Mapping[str, Any], *, source: str = "<input>") -> Assessment:
+    def assess(
+        self, document: Mapping[str, Any], *, source: str = "<input>", as_of: _dt.date | None = None
+    ) -> Assessment:
         """Assess one transaction document (a dict as read from JSON).
 
+        :param as_of: the date to assess as of (default: today in UTC); a replay passes the
+            stored report's, so date-dependent findings (data age) come out the same.
         :raises TransactionError: when the document is invalid (nothing is assessed).
         """
         transaction = self.validate(document, source)
@@ -356,12 +391,17 @@ class Engine:
             digest = canonical_sha256(document)
         except TypeError:  # schema-valid yet not JSON (an integer beyond 64 bits): say where
             raise TransactionError(self._validator.problems(document, source)) from None
-        return self._assess(transaction, digest)
+        return self._assess(transaction, digest, as_of)
 
-    def _assess(self, transaction: Transaction, input_sha256: str) -> Assessment:
+    def _assess(
+        self, transaction: Transaction, input_sha256: str, as_of: _dt.date | None = None
+    ) -> Assessment:
         facts = SharedFacts()
+        assessed_at = self._assessed_at()
+        if as_of is None:
+            as_of = _dt.date.fromisoformat(assessed_at[:10])
         contexts = {
-            name: CheckContext(name, plugin.config, plugin.settings.policy_dir, facts, plugin.state)
+            name: CheckContext(name, plugin.config, plugin.settings.policy_dir, facts, plugin.state, as_of)
             for name, plugin in self._plugin_by_name.items()
         }
         findings: list[_Ranked] = []
@@ -403,7 +443,7 @@ class Engine:
                     )
                 )
             )
-        return self._decide(transaction, findings, checks, input_sha256, facts)
+        return self._decide(transaction, findings, checks, input_sha256, facts, assessed_at, as_of)
 
     def _invoke(self, call: _Call, arguments: dict[str, Any], context: CheckContext) -> Any:
         arguments["context"] = context
@@ -681,7 +721,16 @@ class Engine:
         checks: list[CheckRecord],
         input_sha256: str,
         facts: SharedFacts,
+        assessed_at: str,
+        as_of: _dt.date,
     ) -> Assessment:
+        waived: tuple[Finding, ...] = ()
+        if self._waivers:
+            kept, set_aside, notes = self._waivers.apply(map(_FINDING, ranked), transaction, as_of)
+            if set_aside or notes:
+                keep = {id(finding) for finding in kept}
+                ranked = [r for r in ranked if id(r[2]) in keep] + [self._ranked(n) for n in notes]
+                waived = tuple(sorted(set_aside, key=lambda f: (f.rule_id, f.subject or "", f.message)))
         ranked.sort(key=_SORT_KEY)
         findings = tuple(map(_FINDING, ranked))
         checks.sort(key=lambda c: (c.hook, c.plugin, c.subject or ""))
@@ -702,7 +751,9 @@ class Engine:
                 if finding.rule_id not in rules:
                     rules.append(finding.rule_id)
         core, policy, plugins, data = self._provenance_parts
-        provenance = Provenance(core, policy, plugins, data, input_sha256, self._assessed_at())
+        provenance = Provenance(
+            core, policy, plugins, data, input_sha256, assessed_at, as_of.isoformat(), self.lock_record
+        )
         contributions: dict[str, Any] = {}
         assessment = Assessment(
             transaction_id=transaction.id,
@@ -713,6 +764,7 @@ class Engine:
             checks=tuple(checks),
             required_safeguards=tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items()),
             provenance=provenance,
+            waived=waived,
             contributions=contributions,
             facts={name: (value, facts.sources[name]) for name, value in facts.values.items()},
         )

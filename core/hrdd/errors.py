@@ -57,3 +57,19 @@ class PluginLoadError(PolicyError):
     """Raised when an enabled plugin cannot be imported, registered or configured: its module
     fails to import, a hook implementation names a hook nobody specified, or its signature
     does not match the specification."""
+
+
+class DecisionLogError(HrddError):
+    """Raised when a decision cannot be appended to the decision log: the log's file or
+    directory cannot be written (read-only, disk full, missing directory), the database
+    refuses the write, or the log's last record is damaged so the chain cannot be continued.
+    Nothing was appended; the CLI reports nothing and exits with code 3.
+
+    :ivar target: the log (a path or ``sqlite:///PATH``).
+    :ivar reason: what went wrong.
+    """
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(f"cannot append to the decision log {target}: {reason}")

@@ -752,6 +752,8 @@ class Provenance:
     data: tuple[DataSet, ...]
     input_sha256: str
     assessed_at: str
+    as_of: str = ""  # ISO date the checks compared dates with (assessed_at's day, or a replay's)
+    lock: Mapping[str, Any] | None = None  # how the policy's lock was checked (see hrdd.lock)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -761,6 +763,8 @@ class Provenance:
             "data": [data.to_dict() for data in self.data],
             "input_sha256": self.input_sha256,
             "assessed_at": self.assessed_at,
+            "as_of": self.as_of or self.assessed_at[:10],
+            "lock": dict(self.lock) if self.lock is not None else None,
         }
 
 

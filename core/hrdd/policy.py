@@ -16,6 +16,8 @@ import attrs
 
 from hrdd import documents
 from hrdd.errors import PolicyError, Problem
+from hrdd.logsettings import LogSettings
+from hrdd.logsettings import table_problems as log_table_problems
 from hrdd.model import Enforcement, PolicyRef
 
 DEFAULT_POLICY = "baseline"
@@ -65,6 +67,8 @@ class Policy:
     requires_core: str | None = None
     on_error: str = "escalate"
     description: str = ""
+    waivers: tuple[Path, ...] = ()  # waiver files, base policy's first, resolved
+    log: LogSettings | None = None  # the [log] table of the nearest policy in the chain that has one
 
     @property
     def directory(self) -> Path:
@@ -145,6 +149,7 @@ def _semantic_problems(data: Mapping[str, Any], source: str) -> list[Problem]:
             problems.append(
                 Problem(source, where, f"{spec!r} is not a PEP 440 version specifier (e.g. '>=1.2,<2')")
             )
+    problems += log_table_problems(data.get("log", {}), source)  # the target's form, mask pointers
     return problems
 
 
@@ -183,8 +188,11 @@ def _merge(chain: list[PolicyFile]) -> Policy:
     path_dirs: dict[str, Path] = {}
     config_dirs: dict[str, dict[str, Path]] = {}
     policy_table: dict[str, Any] = {}
+    waivers: list[Path] = []
     for policy_file in reversed(chain):
         directory = policy_file.path.parent
+        named = [*policy_file.data["policy"].get("waivers", []), *policy_file.data.get("waivers", [])]
+        waivers += [(directory / waiver).resolve() for waiver in named]
         policy_table = _deep_merge(policy_table, policy_file.data["policy"])
         for name, table in policy_file.data.get("plugins", {}).items():
             plugin_tables[name] = _deep_merge(plugin_tables.get(name, {}), table)
@@ -223,4 +231,13 @@ def _merge(chain: list[PolicyFile]) -> Policy:
         requires_core=policy_table.get("requires-core"),
         on_error=policy_table.get("on-error", "escalate"),
         description=own.data["policy"].get("description", ""),
+        waivers=tuple(dict.fromkeys(waivers)),
+        log=next(  # not merged: the nearest [log] table is the log's whole configuration
+            (
+                LogSettings.from_table(f.data["log"], f.path.parent, f.source)
+                for f in chain
+                if "log" in f.data
+            ),
+            None,
+        ),
     )

@@ -59,7 +59,8 @@ def render_text(assessment: Assessment) -> str:
     policy = provenance.policy
     lines = [
         f"{assessment.transaction_id}: {DECISION_HEADLINES[assessment.decision.value]}",
-        f"policy {policy.name} {policy.version} · risk {assessment.risk.score}/100 ({assessment.risk.level})",
+        f"policy {policy.name} {policy.version} · risk {assessment.risk.score}/100 ({assessment.risk.level})"
+        + (f" · {len(assessment.waived)} finding(s) waived" if assessment.waived else ""),
         "",
         *_wrap(f"Why: {assessment.reason}", ""),
     ]
@@ -75,6 +76,16 @@ def render_text(assessment: Assessment) -> str:
         lines.append("  none")
     for finding in assessment.findings:
         lines += _finding_lines(finding)
+    if assessment.waived:
+        lines += ["", f"Waived ({len(assessment.waived)}; set aside from the decision, kept on record):"]
+        for finding in assessment.waived:
+            lines += _finding_lines(finding)
+            waiver = finding.waiver or {}
+            lines += _wrap(
+                f"waived by {waiver.get('id')} ({waiver.get('file')}), approved by {waiver.get('approver')}, "
+                f"{waiver.get('granted')} to {waiver.get('expires')}: {waiver.get('justification')}",
+                "      ",
+            )
     if assessment.facts:
         lines += ["", "Facts weighed (published by the plugins):"]
         for name, (value, source) in sorted(assessment.facts.items()):
@@ -97,7 +108,17 @@ def render_text(assessment: Assessment) -> str:
         lines.append(
             f"  data {data.name} {data.version} ({data.source}, {data.date}, {data.licence}) sha256 {data.sha256}"
         )
-    lines += [f"  input sha256 {provenance.input_sha256}", f"  assessed at {provenance.assessed_at}"]
+    lines += [
+        f"  input sha256 {provenance.input_sha256}",
+        f"  assessed at {provenance.assessed_at} (as of {provenance.as_of or provenance.assessed_at[:10]})",
+    ]
+    if provenance.lock is not None:
+        lock = provenance.lock
+        lines.append(
+            f"  lock {lock.get('path')} sha256 {lock.get('sha256')}: verified"
+            if lock.get("status") == "verified"
+            else "  lock not checked (--no-lock: development only)"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,6 @@ compliance gate), its sanctions trend and, for classification review, its scope.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -191,8 +190,16 @@ def _evidence(item: Item, country: Country, **more: Any) -> dict[str, Any]:
     evidence: dict[str, Any] = {f"{item.path}.eccn": item.eccn, "end_user.country": country.code}
     if country.follows:
         evidence["country_chart.follows"] = country.follows
+    if country.note:
+        evidence["country_chart.note"] = country.note
     evidence.update(more)
     return evidence
+
+
+def _row_note(country: Country) -> str:
+    """The data's note on the destination's row (what was checked, what is uncertain), for a
+    determination that rests on that row."""
+    return f" Country Chart data note for {country.code}: {country.note}" if country.note else ""
 
 
 def _where(country: Country) -> str:
@@ -232,7 +239,8 @@ def _determine(item: Item, transaction: Transaction, country: Country, entry: Ec
                 message=f"No licence required (NLR) determined for {item.name!r} (ECCN {item.eccn}, entry "
                 f"{entry.key}: reasons for control {', '.join(entry.reasons)}) to {_where(country)}: the "
                 f"Commerce Country Chart has no X in {', '.join(clear)} for that destination. Part 744 end-user and "
-                f"end-use controls (screening, military end use) still apply; the classification is {CONFIRM}.",
+                f"end-use controls (screening, military end use) still apply; the classification is {CONFIRM}."
+                + _row_note(country),
                 evidence=_evidence(
                     item, country, eccn_entry=entry.key, reasons=list(entry.reasons), **chart_note
                 ),
@@ -533,7 +541,7 @@ def _unclassified(item: Item, tables: Tables, context: CheckContext, potential: 
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
     """The age of the export-control data, measured once per transaction."""
     tables: Tables = context.state
-    reference = transaction.date or _dt.date.today()
+    reference = transaction.date or context.as_of
     age = (reference - tables.as_of).days
     limit = context.config["max_age_days"]
     if age <= limit:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +71,17 @@ PUBLIC_SECURITY_CN = {"name": "Municipal Public Security Bureau", "country": "CN
 
 
 def test_ip_surveillance_to_china_requires_a_licence_without_ace(tmp_path: Path) -> None:
-    # 5A001.j is NS1/RS1: X for China; a government end user in D:1 gets no ACE
+    # 5A001.j is NS1 and AT1 (no RS since the 2021 rule): NS1 has an X for China; a government
+    # end user in D:1 gets no ACE
     result = engine(tmp_path).assess(transaction(IP_SURVEILLANCE, PUBLIC_SECURITY_CN))
     found = mine(result)
     assert result.decision == hrdd.Decision.ESCALATE
     assert "HRDD-EXP-001" in found and "HRDD-EXP-003" not in found
     message = found["HRDD-EXP-001"].message
+    assert "RS1" not in message
     for words in (
         "5A001.j",
         "NS1",
-        "RS1",
         "China",
         "Country Chart",
         "to be confirmed by the licensing officer",
@@ -199,6 +201,60 @@ def test_crime_control_items_clear_for_nato_but_not_elsewhere(tmp_path: Path) ->
     assert "CC1" in mine(eng.assess(transaction(item, {"country": "BR"})))["HRDD-EXP-001"].message
 
 
+# The rows checked against the chart as rendered on 2026-06-20 (see the data's meta.verified)
+
+
+@pytest.mark.parametrize(("country", "licence"), [("AT", False), ("AL", False), ("AM", True), ("BR", True)])
+def test_crime_control_follows_the_checked_rows(tmp_path: Path, country: str, licence: bool) -> None:
+    # CC1 is blank for Austria (not NATO) and Albania, marked for Armenia and Brazil
+    item = {"name": "PrintID AFIS", "eccn": "3A981", "description": "Fingerprint identification system"}
+    found = mine(engine(tmp_path).assess(transaction(item, {"country": country})))
+    assert ("HRDD-EXP-001" in found) is licence
+    assert ("HRDD-EXP-002" in found) is not licence
+
+
+def test_australia_nlr_says_the_chart_footnote_is_to_be_confirmed(tmp_path: Path) -> None:
+    found = mine(engine(tmp_path).assess(transaction(INTRUSION, {"country": "AU"})))
+    nlr = found["HRDD-EXP-002"]
+    assert nlr.outcome == hrdd.Outcome.PASS and "HRDD-EXP-001" not in found
+    assert "footnote" in nlr.message and "confirms NLR" in nlr.message
+
+
+def test_aruba_has_its_own_chart_row(tmp_path: Path) -> None:
+    item = {"name": "PrintID AFIS", "eccn": "3A981", "description": "Fingerprint identification system"}
+    found = mine(engine(tmp_path).assess(transaction(item, {"country": "AW"})))
+    assert "CC1" in found["HRDD-EXP-001"].message and "follows" not in found["HRDD-EXP-001"].message
+
+
+def test_restraint_devices_are_not_in_the_data(tmp_path: Path) -> None:
+    # 0A982 is a 742.7(a)(3) control (all destinations but Canada), outside the chart: determine manually
+    item = {"name": "Leg irons", "eccn": "0A982", "description": "Restraint devices"}
+    found = mine(engine(tmp_path).assess(transaction(item, {"country": "NO"})))
+    assert found["HRDD-EXP-005"].outcome == hrdd.Outcome.ESCALATE and "HRDD-EXP-002" not in found
+
+
+def test_remote_viewing_alone_does_not_escalate_a_cctv_camera_but_covert_use_does(tmp_path: Path) -> None:
+    cctv = {"name": "Dome camera", "eccn": "EAR99", "description": "Overt dome camera, remote viewing",
+            "categories": ["remote_recording_device"], "capabilities": ["audio_video_recording", "remote_access"]}  # fmt: skip
+    covert = {
+        **cctv,
+        "name": "Pinhole recorder",
+        "capabilities": ["audio_video_recording", "covert_operation"],
+    }
+    police = {"name": "Police", "country": "BR", "type": "government_agency", "sector": "law_enforcement"}
+    eng = engine(tmp_path)
+    overt_review = mine(eng.assess(transaction(cctv, police)))["HRDD-EXP-007"]
+    covert_review = mine(eng.assess(transaction(covert, police)))["HRDD-EXP-007"]
+    assert overt_review.outcome == hrdd.Outcome.INFO and "5A980" in overt_review.message
+    assert covert_review.outcome == hrdd.Outcome.ESCALATE and "5A980" in covert_review.message
+
+
+def test_data_states_what_was_checked() -> None:
+    for name in ("eccns.toml", "country_chart.toml"):
+        meta = tomllib.loads((DATA / name).read_text())["meta"]
+        assert meta["verified"].startswith("Checked on ") and meta["unverified"], name
+
+
 def test_encryption_item_enc_appears_available(tmp_path: Path) -> None:
     item = {"name": "VPN Gateway", "eccn": "5A002.a", "description": "Encrypting VPN gateway"}
     found = mine(engine(tmp_path).assess(transaction(item, {"country": "DE"})))
@@ -272,7 +328,7 @@ def test_missing_country_and_bad_column_reported_together(tmp_path: Path) -> Non
 
 def test_unknown_reason_and_bad_eccn_key(tmp_path: Path) -> None:
     eccns, chart = _copy(tmp_path)
-    text = eccns.read_text().replace('reasons = ["NS1", "RS1", "AT1"]\nace = true\nace_a6_government = true',
+    text = eccns.read_text().replace('reasons = ["NS1", "AT1"]\nace = true\nace_a6_government = true',
                                      'reasons = ["NS1", "ZZ"]\nace = true\nace_a6_government = true', 1)  # fmt: skip
     text += '\n[eccns."bogus"]\ntitle = "x"\nreasons = ["NS1"]\n'
     eccns.write_text(text)

@@ -710,8 +710,10 @@ def _function_not_stated(
     )
 
 
-def _data_age(transaction: Transaction, record: CountryRecord, config: Mapping[str, Any]) -> Finding | None:
-    reference = transaction.date or _dt.date.today()
+def _data_age(
+    transaction: Transaction, record: CountryRecord, config: Mapping[str, Any], as_of: _dt.date
+) -> Finding | None:
+    reference = transaction.date or as_of
     age = (reference - record.as_of).days
     if age <= config["max_age_days"]:
         return None
@@ -822,7 +824,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
         end_user.other_end_users,
         transaction.events,
         transaction.date,
-        None if transaction.date else _dt.date.today(),
+        None if transaction.date else context.as_of,
         potential.value,
         potential.item,
         linked,
@@ -832,7 +834,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     reviews = state.reviews
     findings = reviews.get(key)
     if findings is None:
-        findings = tuple(_review(transaction, state, config, potential, linked, link_reason))
+        findings = tuple(_review(transaction, state, config, potential, linked, link_reason, context.as_of))
         if len(reviews) >= MEMO_SIZE:
             reviews.clear()
         reviews[key] = findings
@@ -846,6 +848,7 @@ def _review(
     potential: Potential,
     linked: bool,
     link_reason: str,
+    as_of: _dt.date,
 ) -> list[Finding]:
     data = state.countries
     end_user = transaction.end_user
@@ -874,7 +877,7 @@ def _review(
     if record is not None:
         if not any(f.outcome in ACTION for f in findings):
             findings.append(_reviewed(transaction, record, potential, link_reason, base))
-        age = _data_age(transaction, record, config)
+        age = _data_age(transaction, record, config, as_of)
         if age is not None:
             findings.append(age)
     return findings

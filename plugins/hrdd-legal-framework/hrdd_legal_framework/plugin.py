@@ -378,11 +378,11 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     for reviewed in reviewed_end_users(transaction):
         findings.extend(_review(reviewed, views, transaction, data, config))
     date = transaction.date
-    key = (data, date, None if date else _dt.date.today(), config["max_age_days"])
+    key = (data, date, None if date else context.as_of, config["max_age_days"])
     if key in _ages:
         age = _ages[key]
     else:
-        age = _data_age(transaction, data, config)
+        age = _data_age(transaction, data, config, context.as_of)
         if len(_ages) >= MEMO_SIZE:
             _ages.clear()
         _ages[key] = age
@@ -731,10 +731,12 @@ def _reviewed_finding(
     )
 
 
-def _data_age(transaction: Transaction, data: LegalData, config: Mapping[str, Any]) -> Finding | None:
+def _data_age(
+    transaction: Transaction, data: LegalData, config: Mapping[str, Any], as_of: _dt.date
+) -> Finding | None:
     """Each file's facts hold as of its ``[meta] as_of`` (else its ``date``): older than
     ``max_age_days`` before the transaction date (or today) is worth a look."""
-    reference = transaction.date or _dt.date.today()
+    reference = transaction.date or as_of
     against = "the transaction date" if transaction.date else "today"
     limit = config["max_age_days"]
     dated = (

@@ -8,6 +8,7 @@ docstring says why a compliance officer would expect that result. Transactions a
 
 from __future__ import annotations
 
+import datetime
 import datetime as _dt
 import json
 from collections.abc import Mapping
@@ -615,6 +616,7 @@ class _Context:
         self.state = state
         self.config = config
         self.profiles: dict[str, Any] = {}
+        self.as_of = datetime.date.today()
 
 
 def test_a_country_missing_from_the_data_is_an_error_not_a_pass() -> None:

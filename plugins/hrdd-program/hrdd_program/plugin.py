@@ -255,5 +255,5 @@ def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list
     """
     programme: Programme = context.state
     return programme.findings(
-        transaction.date, _dt.date.today(), context.fact(RISK_FACT), context.fact_source(RISK_FACT)
+        transaction.date, context.as_of, context.fact(RISK_FACT), context.fact_source(RISK_FACT)
     )

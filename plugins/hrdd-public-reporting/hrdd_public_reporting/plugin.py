@@ -224,7 +224,7 @@ def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list
             )
         )
 
-    reference = transaction.date or _dt.date.today()
+    reference = transaction.date or context.as_of
     age = (reference - state.regions.as_of).days
     if age > state.max_age_days:
         findings.append(

@@ -216,9 +216,10 @@ def test_an_assessment_without_the_entry_is_not_silently_left_out(
 
 
 class FakeContext:
-    def __init__(self, state: Any, facts: dict[str, Any]) -> None:
+    def __init__(self, state: Any, facts: dict[str, Any], as_of: _dt.date | None = None) -> None:
         self.state = state
         self._facts = facts
+        self.as_of = as_of or _dt.date.today()
 
     def fact(self, name: str) -> Any:
         return self._facts.get(name)
@@ -271,15 +272,19 @@ def test_old_country_data_is_reported_against_the_transaction_date(
         assert found[0].outcome is hrdd.Outcome.INFO
 
 
-def test_undated_transactions_measure_the_age_against_today(
+def test_undated_transactions_measure_the_age_against_the_assessment_date(
     transaction: Callable[..., dict[str, Any]],
 ) -> None:
     state = _configured(max_age_days=1)
     tx = hrdd.Transaction.from_dict(transaction(date=None))
+    as_of = state.regions.as_of + _dt.timedelta(days=30)
     found = [
-        f for f in reporting.hrdd_check_contract(tx, FakeContext(state, {})) if f.rule_id == "HRDD-PUB-006"
+        f
+        for f in reporting.hrdd_check_contract(tx, FakeContext(state, {}, as_of))
+        if f.rule_id == "HRDD-PUB-006"
     ]
-    age = (_dt.date.today() - state.regions.as_of).days
-    assert bool(found) is (age > 1)
-    if found:
-        assert evidence(found[0])["reference_date"] == _dt.date.today().isoformat()
+    assert len(found) == 1
+    assert evidence(found[0])["reference_date"] == as_of.isoformat()
+    # the same assessment as of the data's own date: not old
+    same_day = reporting.hrdd_check_contract(tx, FakeContext(state, {}, state.regions.as_of))
+    assert not [f for f in same_day if f.rule_id == "HRDD-PUB-006"]

@@ -276,8 +276,10 @@ def _unknown(subject: Subject, data: ProgrammeData) -> Finding:
     )
 
 
-def _data_age(transaction: Transaction, data: ProgrammeData, config: Mapping[str, Any]) -> Finding | None:
-    reference = transaction.date or _dt.date.today()
+def _data_age(
+    transaction: Transaction, data: ProgrammeData, config: Mapping[str, Any], as_of: _dt.date
+) -> Finding | None:
+    reference = transaction.date or as_of
     age = (reference - data.date).days
     if age <= config["max_age_days"]:
         return None
@@ -315,7 +317,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     key = (
         id(data),
         tuple(found),
-        transaction.date or _dt.date.today(),
+        transaction.date or context.as_of,
         context.config["max_age_days"],
     )
     designations = _designations(context.fact("screening.hits"), data)
@@ -438,7 +440,7 @@ def _check(
                 guidance=CLAUSES,
             )
         )
-    age = _data_age(transaction, data, context.config)
+    age = _data_age(transaction, data, context.config, context.as_of)
     if age is not None:
         findings.append(age)
     return findings

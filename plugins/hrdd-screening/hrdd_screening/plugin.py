@@ -293,11 +293,16 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
                 rule_id="HRDD-SCR-005",
                 outcome=Outcome.ERROR,
                 severity=Severity.HIGH,
-                message="Screening is enabled but no list is configured: nobody in this transaction was screened.",
+                message="No screening list is configured, so nobody in this transaction was screened against "
+                "denied-party or sanctions lists and the deal cannot be cleared: name the company's lists in its "
+                "policy under [plugins.hrdd-screening.config] lists (hrdd ships no list).",
                 evidence={"lists": [], "screened": [s.path for s in subjects]},
                 guidance=CLAUSES,
-                remediation="Set [plugins.hrdd-screening.config] lists to current list files (the U.S. "
-                "Consolidated Screening List CSV or JSON, or an OpenSanctions targets.simple.csv).",
+                remediation="In a policy that extends the baseline, set [plugins.hrdd-screening.config] "
+                'lists = ["lists/consolidated.csv"] (paths relative to the policy file) to a current copy of the '
+                "U.S. Consolidated Screening List (CSV or JSON, from trade.gov) or an OpenSanctions "
+                "targets.simple.csv the company is licensed to use, refresh it as the lists change, and assess "
+                "again with --policy.",
             )
         ]
     screening = state.screen(subjects)
