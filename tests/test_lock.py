@@ -41,9 +41,7 @@ def policy(tmp_path: Path) -> Path:
     return path
 
 
-def test_lock_pins_everything_and_is_reproducible(
-    capsys: pytest.CaptureFixture[str], policy: Path
-) -> None:
+def test_lock_pins_everything_and_is_reproducible(capsys: pytest.CaptureFixture[str], policy: Path) -> None:
     code, out, err = run(capsys, "lock", "--policy", str(policy))
     assert (code, err) == (0, "")
     lock = policy.with_suffix(".lock")
@@ -56,7 +54,10 @@ def test_lock_pins_everything_and_is_reproducible(
     assert all(len(p["sha256"]) == 64 and p["version"] for p in data["plugins"])
     own = [d for d in data["data"] if d["plugin"] == "hrdd-item-capability"]
     assert [(d["path"], d["name"]) for d in own] == [("capabilities.toml", "hrdd-item-capability-taxonomy")]
-    assert own[0]["sha256"] == hashlib.sha256((policy.parent / "data" / "capabilities.toml").read_bytes()).hexdigest()
+    assert (
+        own[0]["sha256"]
+        == hashlib.sha256((policy.parent / "data" / "capabilities.toml").read_bytes()).hexdigest()
+    )
     first = lock.read_bytes()
     assert run(capsys, "lock", "--policy", str(policy))[0] == 0
     assert lock.read_bytes() == first  # same state, same bytes: no timestamp inside
@@ -87,7 +88,15 @@ def test_version_and_plugin_set_differences_in_words() -> None:
             {"name": "hrdd-screening", "version": "1.2.1", "sha256": "b" * 64, "source": "entry-point"},
             {"name": "hrdd-old", "version": "0.3.0", "sha256": "c" * 64, "source": "entry-point"},
         ],
-        "data": [{"plugin": "hrdd-x", "name": "countries.csv", "version": "1", "sha256": "d" * 64, "path": "data/countries.csv"}],
+        "data": [
+            {
+                "plugin": "hrdd-x",
+                "name": "countries.csv",
+                "version": "1",
+                "sha256": "d" * 64,
+                "path": "data/countries.csv",
+            }
+        ],
     }
     current = {
         "lock": {"version": 1, "core": "0.2.0", "policy": "p"},
@@ -96,7 +105,15 @@ def test_version_and_plugin_set_differences_in_words() -> None:
             {"name": "hrdd-screening", "version": "1.3.0", "sha256": "e" * 64, "source": "entry-point"},
             {"name": "hrdd-new", "version": "1.0.0", "sha256": "f" * 64, "source": "path:ext.py"},
         ],
-        "data": [{"plugin": "hrdd-x", "name": "countries.csv", "version": "1", "sha256": "0" * 64, "path": "data/countries.csv"}],
+        "data": [
+            {
+                "plugin": "hrdd-x",
+                "name": "countries.csv",
+                "version": "1",
+                "sha256": "0" * 64,
+                "path": "data/countries.csv",
+            }
+        ],
     }
     assert differences(locked, current) == [
         "hrdd (core) 0.2.0 installed, 0.1.0 locked",
@@ -118,7 +135,9 @@ def test_plugin_files_changed_is_named(policy: Path) -> None:
     changed = json.loads(json.dumps(state))
     changed["plugins"][0]["sha256"] = "0" * 64
     [message] = differences(changed, state)
-    assert message.startswith(f"{state['plugins'][0]['name']} {state['plugins'][0]['version']}: installed files differ")
+    assert message.startswith(
+        f"{state['plugins'][0]['name']} {state['plugins'][0]['version']}: installed files differ"
+    )
 
 
 def test_no_lock_is_recorded_and_verified_lock_is_named(

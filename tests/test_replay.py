@@ -36,7 +36,9 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def test_replay_of_an_unchanged_decision_is_the_same(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_replay_of_an_unchanged_decision_is_the_same(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     report = stored(tmp_path, load(DRONE))
     code, out, err = run(capsys, "replay", str(report), str(DRONE))
     assert (code, err) == (0, "")
@@ -71,7 +73,7 @@ def test_a_changed_policy_is_named(capsys: pytest.CaptureFixture[str], tmp_path:
     report = stored(tmp_path, load(DRONE), policy)
     assert run(capsys, "replay", str(report), str(DRONE))[0] == 0  # the report names the policy file
     policy.write_text(
-        policy.read_text(encoding="utf-8") + '\n[plugins.hrdd-item-capability.config]\nescalate_at = 5\n',
+        policy.read_text(encoding="utf-8") + "\n[plugins.hrdd-item-capability.config]\nescalate_at = 5\n",
         encoding="utf-8",
     )
     code, out, _ = run(capsys, "replay", str(report), str(DRONE))
@@ -87,7 +89,9 @@ def test_replay_uses_the_reports_date_not_today(capsys: pytest.CaptureFixture[st
     report = stored(tmp_path, document, as_of=far)
     data = load(report)
     assert data["provenance"]["as_of"] == "2031-06-01"
-    ages = {f["rule_id"] for f in data["findings"] if "data" in f["message"].lower() and "old" in f["message"]}
+    ages = {
+        f["rule_id"] for f in data["findings"] if "data" in f["message"].lower() and "old" in f["message"]
+    }
     assert ages, "assessed as of 2031, the shipped data must be reported as old"
     today = hrdd.Engine.from_policy("baseline").assess(document).to_dict()
     assert {f["rule_id"] for f in today["findings"]} != {f["rule_id"] for f in data["findings"]}

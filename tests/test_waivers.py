@@ -91,16 +91,19 @@ def test_item_scope_waives_only_that_item(tmp_path: Path) -> None:
     plain = engine_with(tmp_path).assess(document(), as_of=AS_OF)
     cap9 = [f.subject for f in plain.findings if f.rule_id == "HRDD-CAP-009"]
     assert sorted(cap9) == ["items[0]", "items[1]"]
-    assessed = engine_with(
-        tmp_path, waiver(rule="HRDD-CAP-009", scope={"item": "NVS-VMS-ENT"})
-    ).assess(document(), as_of=AS_OF)
+    assessed = engine_with(tmp_path, waiver(rule="HRDD-CAP-009", scope={"item": "NVS-VMS-ENT"})).assess(
+        document(), as_of=AS_OF
+    )
     assert [f.subject for f in assessed.waived] == ["items[1]"]
     assert [f.subject for f in assessed.findings if f.rule_id == "HRDD-CAP-009"] == ["items[0]"]
 
 
 @pytest.mark.parametrize(
     ("granted", "expires", "words"),
-    [("2025-01-01", "2025-12-31", "expired on 2025-12-31"), ("2026-12-01", "2027-01-31", "not in force before 2026-12-01")],
+    [
+        ("2025-01-01", "2025-12-31", "expired on 2025-12-31"),
+        ("2026-12-01", "2027-01-31", "not in force before 2026-12-01"),
+    ],
 )
 def test_waiver_out_of_its_dates_does_nothing_and_says_so(
     tmp_path: Path, granted: str, expires: str, words: str
@@ -111,7 +114,11 @@ def test_waiver_out_of_its_dates_does_nothing_and_says_so(
     assert words in note.message and "W-1" in note.message and note.subject == "items[0]"
     # the same waiver, assessed as of a day inside its dates, applies: the date decides
     inside = dt.date.fromisoformat(granted) + dt.timedelta(days=1)
-    assert engine_with(tmp_path, waiver(granted=granted, expires=expires)).assess(document(), as_of=inside).waived
+    assert (
+        engine_with(tmp_path, waiver(granted=granted, expires=expires))
+        .assess(document(), as_of=inside)
+        .waived
+    )
 
 
 def test_waiver_for_a_hard_rule_never_applies(tmp_path: Path) -> None:
@@ -137,7 +144,9 @@ def test_near_miss_is_reported_and_another_deal_is_not(tmp_path: Path) -> None:
 
 def test_end_user_scope_ignores_case_and_spacing(tmp_path: Path) -> None:
     name = "  lanshui city public security bureau,   traffic police detachment "
-    assessed = engine_with(tmp_path, waiver(scope={"end_user": name, "country": "CN"})).assess(document(), as_of=AS_OF)
+    assessed = engine_with(tmp_path, waiver(scope={"end_user": name, "country": "CN"})).assess(
+        document(), as_of=AS_OF
+    )
     assert [f.rule_id for f in assessed.waived] == ["HRDD-CAP-003"]
 
 
@@ -161,7 +170,9 @@ def test_every_problem_of_every_waiver_file_at_once(
     with pytest.raises(hrdd.PolicyError) as info:
         engine_with(tmp_path, *bad, files=2)
     message = str(info.value)
-    assert "0.toml: $.waivers[0].rule: HRDD-NOPE-001 is not a rule of any plugin this policy enables" in message
+    assert (
+        "0.toml: $.waivers[0].rule: HRDD-NOPE-001 is not a rule of any plugin this policy enables" in message
+    )
     assert "1.toml: $.waivers[0].expires: 2026-01-01 is before granted 2026-11-01" in message
     assert "duplicate waiver id 'W-1'" in message
     assert "0.toml: $.waivers[1].scope" in message and "1.toml: $.waivers[1].justification" in message
@@ -187,7 +198,9 @@ def test_waivers_add_up_along_the_extends_chain(tmp_path: Path) -> None:
     engine_with(tmp_path, waiver())  # writes policy.toml and waivers/0.toml
     child = tmp_path / "child" / "child.toml"
     child.parent.mkdir()
-    (child.parent / "more.toml").write_text(waiver(id="W-9", rule="HRDD-CAP-009", scope={"item": "NVS-VMS-ENT"}), encoding="utf-8")
+    (child.parent / "more.toml").write_text(
+        waiver(id="W-9", rule="HRDD-CAP-009", scope={"item": "NVS-VMS-ENT"}), encoding="utf-8"
+    )
     child.write_text(
         '[policy]\nname = "child"\nversion = "1"\nextends = "../policy.toml"\nwaivers = ["more.toml"]\n',
         encoding="utf-8",
@@ -204,15 +217,21 @@ def test_waivers_add_up_along_the_extends_chain(tmp_path: Path) -> None:
             "transaction": st.sampled_from(["TX-2026-0002", "TX-X"]),
             "country": st.sampled_from(["CN", "DE"]),
             "item": st.sampled_from(["NVS-TRF-880", "NVS-VMS-ENT", "X"]),
-            "end_user": st.sampled_from(["Lanshui City Public Security Bureau, Traffic Police Detachment", "Other"]),
+            "end_user": st.sampled_from(
+                ["Lanshui City Public Security Bureau, Traffic Police Detachment", "Other"]
+            ),
         },
     ).filter(bool),
     st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)),
 )
-def test_a_waiver_applies_exactly_when_every_scope_key_and_the_date_match(scope: dict[str, str], as_of: dt.date) -> None:
+def test_a_waiver_applies_exactly_when_every_scope_key_and_the_date_match(
+    scope: dict[str, str], as_of: dt.date
+) -> None:
     from hrdd.waivers import Verdict, Waiver, verdict
 
-    engine = hrdd.Engine.from_policy(ROOT / "plugins" / "hrdd-item-capability" / "tests" / "capability-only.toml")
+    engine = hrdd.Engine.from_policy(
+        ROOT / "plugins" / "hrdd-item-capability" / "tests" / "capability-only.toml"
+    )
     transaction = engine.validate(copy.deepcopy(document()))
     finding = next(f for f in engine.assess(document(), as_of=AS_OF).findings if f.rule_id == "HRDD-CAP-009")
     w = Waiver("W", "HRDD-CAP-009", scope, "justified", "me", dt.date(2026, 11, 1), dt.date(2027, 4, 30), "f")
@@ -221,7 +240,9 @@ def test_a_waiver_applies_exactly_when_every_scope_key_and_the_date_match(scope:
         and scope.get("country", "CN") == "CN"
         and scope.get("item", "NVS-TRF-880" if finding.subject == "items[0]" else "NVS-VMS-ENT")
         == ("NVS-TRF-880" if finding.subject == "items[0]" else "NVS-VMS-ENT")
-        and scope.get("end_user", "Lanshui City Public Security Bureau, Traffic Police Detachment").startswith("Lanshui")
+        and scope.get(
+            "end_user", "Lanshui City Public Security Bureau, Traffic Police Detachment"
+        ).startswith("Lanshui")
     )
     in_dates = dt.date(2026, 11, 1) <= as_of <= dt.date(2027, 4, 30)
     assert (verdict(w, finding, transaction, as_of) is Verdict.APPLIES) == (expected_scope and in_dates)

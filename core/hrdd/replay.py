@@ -98,7 +98,10 @@ def compare(stored: Mapping[str, Any], replayed: Mapping[str, Any]) -> list[str]
             )
         )
     for kind, key in (("plugin", "plugins"), ("data", "data")):
-        refs_was, refs_now = _refs(was.get(key), "version", "sha256"), _refs(now.get(key), "version", "sha256")
+        refs_was, refs_now = (
+            _refs(was.get(key), "version", "sha256"),
+            _refs(now.get(key), "version", "sha256"),
+        )
         for name in sorted(refs_was.keys() | refs_now.keys()):
             if name not in refs_now:
                 found.append(f"{kind} {name} {refs_was[name][0]} stored, not used now")
