@@ -188,5 +188,5 @@ def test_python_api_refuses_a_mismatched_lock(policy: Path) -> None:
     assert main(["lock", "--policy", str(policy)]) == 0
     hrdd.Engine.from_policy(policy)  # matches
     policy.write_text(policy.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    with pytest.raises(LockMismatch, match="acme.toml sha256 differs"):
+    with pytest.raises(LockMismatch, match=r"acme\.toml sha256 differs"):
         hrdd.Engine.from_policy(policy)
