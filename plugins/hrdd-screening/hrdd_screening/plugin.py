@@ -211,7 +211,10 @@ def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> M
 
 def _lists_text(state: State) -> str:
     return ", ".join(
-        f"{lst.path.name} ({lst.format}, {len(lst.entries)} entries, {lst.date})" for lst in state.lists
+        f"{lst.path.name} ({lst.format}, {len(lst.entries)} entries, {lst.date}"
+        + (f"; warning: {lst.skipped} rows without a name skipped" if lst.skipped else "")
+        + ")"
+        for lst in state.lists
     )
 
 

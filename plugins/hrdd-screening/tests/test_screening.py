@@ -188,6 +188,13 @@ def test_nameless_rows_skipped_and_counted(tmp_path: Path) -> None:
     loaded, problems = load_list(path)
     assert not problems and loaded is not None
     assert len(loaded.entries) == 1 and loaded.skipped == 1
+    # the warning reaches the report: in the negative assurance and in the list's provenance
+    engine = hrdd.Engine.from_policy(policy(tmp_path, ["csl.csv"]))
+    assessment = engine.assess(transaction("Acme Retail GmbH"))
+    [clear] = [f for f in assessment.findings if f.rule_id == "HRDD-SCR-004"]
+    assert "warning: 1 rows without a name skipped" in clear.message
+    [listed] = [d for d in assessment.provenance.data if d.name == "csl.csv"]
+    assert "1 rows without a name skipped" in listed.source
 
 
 @pytest.mark.parametrize(
