@@ -83,8 +83,9 @@ CYRILLIC = dict(zip("abdefgiklmnoprstuvz", "абдефгиклмнопрстув
 }  # fmt: skip
 
 
-def pseudo_word(rng: random.Random) -> str:
-    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
+def pseudo_word(rng: random.Random, longer: int = 0) -> str:
+    low, high = 2 + longer, 4 + longer
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(low, high))).capitalize()
 
 
 def listed_name(rng: random.Random) -> str:
@@ -149,11 +150,14 @@ def variant(name: str, rng: random.Random) -> tuple[str, str]:
 
 def unlisted_word(rng: random.Random, index: Index) -> str:
     """A pseudo-word neither in the list's vocabulary nor one edit from a word in it (else the
-    "non-listed" name could be a genuine near match of a listed one)."""
+    "non-listed" name could be a genuine near match of a listed one). A large list uses up
+    most short pseudo-words: after some tries the word gets a syllable longer."""
+    attempt = 0
     while True:
-        word = pseudo_word(rng).lower()
+        word = pseudo_word(rng, longer=attempt // 25).lower()
         if not index.similar_tokens(word):
             return word
+        attempt += 1
 
 
 def near_name(name: str, rng: random.Random, listed: set[str], index: Index) -> str:

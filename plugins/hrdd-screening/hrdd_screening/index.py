@@ -45,6 +45,7 @@ import gc
 import heapq
 import math
 import sys
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -158,6 +159,9 @@ NEAR_CAP = 96.0  # a name matched through near spellings is at most a possible m
 CANDIDATES = 12  # names fully scored per screened name
 PRESELECT = 32  # names gathered from the postings and re-ranked by an estimate of the score
 FUZZY = 0.9  # closeness of a near spelling when gathering candidates
+FUZZY_SCAN = 256  # a near spelling with more names than this only credits gathered candidates
+LONG_POSTING = 8192  # a posting this long is kept as a set once queried (see _posting_set)
+EXACT_SCAN = 384  # ... and so does a word with more, once rarer words have gathered some
 
 
 class Name(NamedTuple):
@@ -267,10 +271,8 @@ class Index:
         # cannot single out an entry; exact and reordered names are still found through by_key).
         self.common = max(1000, total // 500)
         # ... but a candidate gathered through a rarer word is credited with the common words it
-        # also has, by membership in these sets ("Sega Solutions" before "Sega Holdings").
-        self.common_sets = {
-            token: frozenset(ids) for token, ids in postings.items() if len(ids) > self.common
-        }
+        # also has, by membership in their postings ("Sega Solutions" before "Sega Holdings"):
+        # postings are sorted name ids, so membership is a binary search.
         deletes: dict[str, list[str]] = {}
         get = deletes.get
         for token in postings:
@@ -283,8 +285,19 @@ class Index:
                     elif found[-1] is not token:
                         found.append(token)
         self.deletes = deletes
+        self._sets: dict[str, frozenset[int]] = {}
 
     # ----------------------------------------------------------------------------------
+
+    def _posting_set(self, token: str) -> frozenset[int]:
+        """The names of a very frequent word as a set (built on first use, a bounded number
+        kept), for fast membership of gathered candidates."""
+        found = self._sets.get(token)
+        if found is None:
+            if len(self._sets) >= 256:
+                self._sets.clear()
+            found = self._sets[token] = frozenset(self.postings[token])
+        return found
 
     def weight(self, token: str) -> float:
         found = self.weights.get(token)
@@ -340,23 +353,37 @@ class Index:
         postings = self.postings
         weights = self.weights
         common = self.common
-        skipped: list[tuple[str, float]] = []
-        for similars in sims.values():
-            for similar, closeness in similars.items():
-                ids = postings[similar]
-                w = weights[similar] * closeness
-                if len(ids) > common:
-                    skipped.append((similar, w))
-                    continue
-                get = scores.get
-                for name_id in ids:
-                    scores[name_id] = get(name_id, 0.0) + w
-        if len(scores) > PRESELECT:
-            for similar, w in skipped:
-                members = self.common_sets[similar]
-                for name_id in scores:
-                    if name_id in members:
-                        scores[name_id] += w
+        deferred: list[tuple[str, list[int], float]] = []
+        # rarest first: the rarest words single out the entry; once they have gathered
+        # candidates, a frequent word (or a near spelling of one) only adds to those
+        lists = sorted(
+            (
+                (similar, postings[similar], weights[similar] * closeness, closeness)
+                for similars in sims.values()
+                for similar, closeness in similars.items()
+            ),
+            key=lambda entry: len(entry[1]),
+        )
+        get = scores.get
+        for similar, ids, w, closeness in lists:
+            size = len(ids)
+            if size > common or (closeness < 1.0 and size > FUZZY_SCAN) or (scores and size > EXACT_SCAN):
+                deferred.append((similar, ids, w))
+                continue
+            for name_id in ids:
+                scores[name_id] = get(name_id, 0.0) + w
+        if deferred and scores:
+            gathered = list(scores)
+            for similar, ids, w in deferred:
+                size = len(ids)
+                if size <= 16 * len(gathered):
+                    members: Iterable[int] = scores.keys() & ids  # a set intersection, in C
+                elif size >= LONG_POSTING:
+                    members = self._posting_set(similar).intersection(gathered)
+                else:  # binary search for each gathered candidate
+                    members = [n for n in gathered if (at := bisect_left(ids, n)) < size and ids[at] == n]
+                for name_id in members:
+                    scores[name_id] += w
         exact = self.by_key.get(tuple(sorted(query)), ())
         if len(scores) > CANDIDATES:
             gathered = heapq.nlargest(PRESELECT, scores, key=scores.__getitem__)
