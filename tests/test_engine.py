@@ -855,18 +855,18 @@ def test_engines_do_not_share_data_a_plugin_loaded(
     assert effective(plain_assessment, "ACME-001")[0] == "pass"
 
 
-MARKDOWN_RENDERER = (
+SUMMARY_RENDERER = (
     PLUGIN_INFO
     + """
 
 @hookimpl
 def hrdd_render_formats():
-    return ["markdown"]
+    return ["acme-summary"]
 
 
 @hookimpl
 def hrdd_render(assessment, format):
-    if format != "markdown":
+    if format != "acme-summary":
         return None
     return f"# {assessment.transaction_id}: {assessment.decision.value}\\n"
 
@@ -879,26 +879,26 @@ def hrdd_report_contribution(assessment):
 
 
 def test_a_plugin_can_add_a_report_format(acme_policy, example_transaction):
-    engine = hrdd.Engine.from_policy(acme_policy(MARKDOWN_RENDERER))
-    assert engine.formats == ("json", "markdown", "text")
+    engine = hrdd.Engine.from_policy(acme_policy(SUMMARY_RENDERER))
+    assert engine.formats == ("acme-summary", "html", "json", "markdown", "text")
     assessment = engine.assess(example_transaction("drone-border-guard"))
-    assert engine.render(assessment, "markdown") == "# TX-2026-0006: escalate\n"
+    assert engine.render(assessment, "acme-summary") == "# TX-2026-0006: escalate\n"
     assert json.loads(engine.render(assessment, "json"))["decision"] == "escalate"
     assert engine.render(assessment, "text").startswith("TX-2026-0006: ESCALATE")
     with pytest.raises(hrdd.InputError) as excinfo:
-        engine.render(assessment, "html")
-    assert "json, markdown, text" in str(excinfo.value)
+        engine.render(assessment, "pdf")
+    assert "acme-summary, html, json, markdown, text" in str(excinfo.value)
 
 
 def test_a_report_contribution_hook_is_accepted_and_answers(acme_policy, example_transaction):
-    engine = hrdd.Engine.from_policy(acme_policy(MARKDOWN_RENDERER))
+    engine = hrdd.Engine.from_policy(acme_policy(SUMMARY_RENDERER))
     assessment = engine.assess(example_transaction("thermal-cameras-private-port"))
     assert assessment.contributions == {"acme": {"decision": "proceed"}}
     assert assessment.to_dict()["contributions"] == {"acme": {"decision": "proceed"}}
 
 
-def test_the_baseline_renders_json_and_text_only(engine):
-    assert engine.formats == ("json", "text")
+def test_the_baseline_renders_the_built_in_formats(engine):
+    assert engine.formats == ("html", "json", "markdown", "text")
 
 
 # --------------------------------------------------------------------------------------

@@ -221,7 +221,7 @@ def hrdd_render(assessment, format):
     return None
 """
     engine = engine_with(write_policy, body)
-    assert engine.formats == ("csv", "json", "text")
+    assert engine.formats == ("csv", "html", "json", "markdown", "text")
     assessment = engine.assess(minimal_transaction())
     assert engine.render(assessment, "csv") == f"{assessment.transaction_id},proceed\n"
 

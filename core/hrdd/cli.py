@@ -31,6 +31,12 @@ def _write_output(text: str, output: str | None) -> None:
     path = Path(output)
     temporary = path.with_name(f".{path.name}.tmp")
     try:
+        if path.exists() and not path.is_file():
+            # a device or pipe (-o /dev/null, -o /dev/stderr): written to, never replaced
+            # by a file (renaming over /dev/null, as root, would remove the device)
+            with path.open("w", encoding="utf-8") as target:
+                target.write(text)
+            return
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(path)
     except OSError as exc:
@@ -191,24 +197,27 @@ def _plugin_rows() -> list[dict[str, Any]]:
 def cmd_plugins(args: argparse.Namespace) -> int:
     import json
 
-    from hrdd.plugins import core_version
+    from hrdd.plugins import BUILTIN_PLUGINS, core_version
 
     rows = _plugin_rows()
-    builtin = {
-        "name": "hrdd.renderers (built-in)",
-        "version": core_version(),
-        "modules": ["hrdd.renderers"],
-        "hooks": ["hrdd_render", "hrdd_render_formats"],
-    }
+    builtins = [
+        {
+            "name": f"{module} (built-in)",
+            "version": core_version(),
+            "modules": [module],
+            "hooks": ["hrdd_render", "hrdd_render_formats"],
+        }
+        for module in BUILTIN_PLUGINS
+    ]
     if args.json:
         sys.stdout.write(
-            json.dumps({"core": core_version(), "plugins": rows, "builtin": [builtin]}, indent=2) + "\n"
+            json.dumps({"core": core_version(), "plugins": rows, "builtin": builtins}, indent=2) + "\n"
         )
         return EXIT_OK
     print(f"hrdd {core_version()}")
     if not rows:
         print("no plugins installed (entry-point group 'hrdd')")
-    for row in [*rows, builtin]:
+    for row in [*rows, *builtins]:
         print(f"{row['name']} {row['version']}")
         print(f"  module: {', '.join(row['modules'])}")
         print(f"  hooks:  {', '.join(row['hooks']) or 'none'}")
@@ -271,6 +280,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from hrdd.audit import add_audit_command, add_log_option
+    from hrdd.authoring import add_authoring_commands
+    from hrdd.batchcmd import add_batch_command
+    from hrdd.report_cli import add_report_command
 
     parser = argparse.ArgumentParser(
         prog="hrdd",
@@ -285,7 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
         "transaction", metavar="TX", help="transaction document (.json or .toml; - for JSON on stdin)"
     )
     assess.add_argument("--policy", "-p", help="policy file or built-in policy name (default: baseline)")
-    assess.add_argument("--format", "-f", default="json", help="report format: json (default), text, ...")
+    assess.add_argument(
+        "--format", "-f", default="json", help="report format: json (default), text, markdown, html, ..."
+    )
     assess.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     assess.add_argument(
         "--fail-on",
@@ -295,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lock_options(assess)
     add_log_option(assess)
     assess.set_defaults(handler=cmd_assess)
+    add_batch_command(commands)  # hrdd batch IN.jsonl -o OUT.jsonl (hrdd.batch)
 
     lock = commands.add_parser(
         "lock", help="write <policy>.lock pinning the core, policy, plugin and data versions (sha256)"
@@ -341,7 +356,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
     schema.add_argument(
-        "name", choices=("transaction", "policy", "report", "diff"), help="which document's schema"
+        "name",
+        choices=(
+            "transaction",
+            "policy",
+            "report",
+            "diff",
+            "testcase",
+            "batch-line",
+            "rules",
+            "waivers",
+            "lock",
+        ),
+        help="which document's schema",
     )
     schema.set_defaults(handler=cmd_schema)
 
@@ -371,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.set_defaults(handler=cmd_diff)
 
     add_audit_command(commands)  # hrdd audit verify LOG (the decision log)
+    add_authoring_commands(commands)  # hrdd new-plugin NAME, hrdd test [PATH ...]
+    add_report_command(commands)  # hrdd report public DECISIONS.jsonl (the transparency report)
     return parser
 
 

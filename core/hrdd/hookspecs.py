@@ -193,7 +193,8 @@ def hrdd_render(assessment: Assessment, format: str) -> str | None:
     """Render an assessment as text in a named format; called when a report is written.
 
     The first implementation that returns a string wins, so exactly one plugin should
-    answer for each format name. The built-in renderers answer ``json`` and ``text``.
+    answer for each format name. The built-in renderers answer ``json``, ``text``,
+    ``markdown`` and ``html``.
 
     :param assessment: the assessment to render.
     :param format: the format name the user asked for (``json``, ``text``...).

@@ -514,20 +514,23 @@ class Finding:
         return self.effective_outcome if self.effective_outcome is not None else self.outcome
 
     def to_dict(self, *, copy_values: bool = True) -> dict[str, Any]:
+        # Enum values through ``_value_`` (a plain attribute) rather than the ``value``
+        # property, which costs ten times more: every finding of every report comes here.
+        outcome, effective = self.outcome, self.effective_outcome
         return {
             "rule_id": self.rule_id,
             "plugin": self.plugin,
-            "outcome": self.outcome.value,
-            "effective_outcome": self.decisive_outcome.value,
-            "enforcement": self.enforcement.value,
-            "severity": self.severity.value,
+            "outcome": outcome._value_,
+            "effective_outcome": (outcome if effective is None else effective)._value_,
+            "enforcement": self.enforcement._value_,
+            "severity": self.severity._value_,
             "message": self.message,
             "subject": self.subject,
             # values copied: findings (and their evidence) may be shared between assessments,
             # and a report is the caller's to change (a renderer that only reads skips the copy)
-            "evidence": [
-                {"path": e.path, "value": _plain(e.value) if copy_values else e.value} for e in self.evidence
-            ],
+            "evidence": [{"path": path, "value": _plain(value)} for path, value in self.evidence]
+            if copy_values
+            else [{"path": path, "value": value} for path, value in self.evidence],
             "guidance": list(self.guidance),
             "remediation": self.remediation,
             "waiver": dict(self.waiver) if self.waiver is not None else None,
@@ -652,7 +655,17 @@ class DataSet:
     path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        # Written out (not attrs.asdict, which inspects the class each time): every report's
+        # provenance lists every data set.
+        return {
+            "name": self.name,
+            "version": self.version,
+            "sha256": self.sha256,
+            "source": self.source,
+            "licence": self.licence,
+            "date": self.date,
+            "path": self.path,
+        }
 
 
 @attrs.frozen
@@ -716,10 +729,10 @@ class PluginRef:
     name: str
     version: str
     sha256: str
-    source: str  # "entry-point" or "path:<relative path>"
+    source: str  # "entry-point", "path:<relative path>" or "builtin" (the declarative rules)
 
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        return {"name": self.name, "version": self.version, "sha256": self.sha256, "source": self.source}
 
 
 @attrs.frozen
@@ -815,7 +828,7 @@ class Assessment:
         return {
             "schema_version": SCHEMA_VERSION,
             "transaction_id": self.transaction_id,
-            "decision": self.decision.value,
+            "decision": self.decision._value_,
             "reason": self.reason,
             "risk": {"score": self.risk.score, "level": self.risk.level},
             "findings": [finding.to_dict(copy_values=copy_values) for finding in self.findings],

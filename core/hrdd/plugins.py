@@ -25,7 +25,7 @@ from hrdd.model import DataSet, Enforcement, PluginInfo, PluginRef, PluginSetup
 from hrdd.policy import PluginSettings, Policy
 
 ENTRY_POINT_GROUP = "hrdd"
-BUILTIN_PLUGINS = ("hrdd.renderers",)
+BUILTIN_PLUGINS = ("hrdd.renderers", "hrdd.report_renderers")  # registered by new_plugin_manager
 # Hooks the core calls one implementation at a time (failure isolation), never through pluggy.
 DIRECTLY_CALLED_HOOKS = frozenset(
     {
@@ -160,11 +160,12 @@ class LoadedPlugin:
 
 def new_plugin_manager() -> pluggy.PluginManager:
     """A plugin manager with the hrdd hook specifications and the built-in plugins."""
-    from hrdd import renderers
+    from hrdd import renderers, report_renderers
 
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     pm.register(renderers.BuiltinRenderers(), name="hrdd.renderers")
+    pm.register(report_renderers.ReportRenderers(), name="hrdd.report_renderers")
     return pm
 
 
@@ -206,6 +207,23 @@ def _load_path_module(settings: PluginSettings, where: str) -> tuple[types.Modul
     return module, path
 
 
+def _raised_at(exc: BaseException) -> str:
+    """``"FILE line N: "`` for the innermost source file an import failure went through (the
+    plugin's module, or a module it imports); empty when none is known."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename} line {exc.lineno}: " if exc.lineno else f"{exc.filename}: "
+    machinery = (str(Path(importlib.util.__file__).parent), __file__)  # the import system, this module
+    found = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        # not <frozen importlib._bootstrap> and the like, nor the code that asked for the import
+        if not filename.startswith("<") and not filename.startswith(machinery):
+            found = f"{filename} line {tb.tb_lineno}: "
+        tb = tb.tb_next
+    return found
+
+
 def _last_line_in(exc: BaseException, path: Path) -> int | None:
     line = None
     tb = exc.__traceback__
@@ -229,14 +247,23 @@ def _cerberus_problems(errors: Mapping[str, Any], prefix: str, source: str) -> l
     return problems
 
 
+def _marks_paths(rules: Mapping[str, Any]) -> bool:
+    items = rules.get("schema") if rules.get("type") == "list" else None
+    return any(
+        isinstance(rule, Mapping) and isinstance(rule.get("meta"), Mapping) and rule["meta"].get("path")
+        for rule in (rules, items)
+    )
+
+
 def _resolve_paths(
     config: dict[str, Any], schema: Mapping[str, Any], settings: PluginSettings
 ) -> dict[str, Any]:
-    """Config values the plugin's schema marks as paths (``"meta": {"path": True}``) become
-    absolute, resolved against the directory of the policy file that set them."""
+    """Config values the plugin's schema marks as paths (``"meta": {"path": True}``, on the
+    key's rule or, for a list, on the rule of its items) become absolute, resolved against
+    the directory of the policy file that set them."""
     for key, rules in schema.items():
         value = config.get(key)
-        if value is None or not isinstance(rules, Mapping) or not (rules.get("meta") or {}).get("path"):
+        if value is None or not isinstance(rules, Mapping) or not _marks_paths(rules):
             continue
         base = settings.config_dirs.get(key, settings.policy_dir)
         if isinstance(value, str):
@@ -304,6 +331,25 @@ class PluginSet:
 
     @classmethod
     def for_policy(cls, policy: Policy) -> PluginSet:
+        """The plugins the policy enables, and its declarative rules as the built-in plugin
+        ``policy-rules`` (:mod:`hrdd.rules`). Every problem of the plugins and of the rules
+        is raised at once."""
+        from hrdd import rules
+
+        declared = rules.declared_rules(policy)  # read and checked first: never raises
+        try:
+            plugin_set = cls._enabled_plugins(policy)
+        except PolicyError as exc:
+            raise type(exc)([*exc.problems, *declared.problems]) from None
+        built = rules.rules_plugin(policy, declared, plugin_set.plugins)
+        if built is None:
+            return plugin_set
+        hooks, loaded = built
+        plugin_set.pm.register(hooks, name=loaded.name)
+        return cls(plugin_set.pm, [*plugin_set.plugins, loaded])
+
+    @classmethod
+    def _enabled_plugins(cls, policy: Policy) -> PluginSet:
         pm = new_plugin_manager()
         installed = installed_plugins()
         problems: list[Problem] = []
@@ -359,7 +405,9 @@ def _register(
             objects = found.load()
         except Exception as exc:
             raise PluginLoadError.single(
-                where, table, f"plugin {found.name} {version} failed to import: {type(exc).__name__}: {exc}"
+                where,
+                table,
+                f"plugin {found.name} {version} failed to import: {_raised_at(exc)}{type(exc).__name__}: {exc}",
             ) from None
         plugin = objects[0] if len(objects) == 1 else types.SimpleNamespace(parts=objects)
         modules = [o for o in objects if isinstance(o, types.ModuleType)]

@@ -68,6 +68,9 @@ class Policy:
     on_error: str = "escalate"
     description: str = ""
     waivers: tuple[Path, ...] = ()  # waiver files, base policy's first, resolved
+    rules: tuple[Path, ...] = ()  # declarative rules files (hrdd.rules), base policy's first, resolved
+    # inline [[rules]] tables, base policy's first: (policy file, JSON path, table)
+    inline_rules: tuple[tuple[str, str, Mapping[str, Any]], ...] = ()
     log: LogSettings | None = None  # the [log] table of the nearest policy in the chain that has one
 
     @property
@@ -189,10 +192,21 @@ def _merge(chain: list[PolicyFile]) -> Policy:
     config_dirs: dict[str, dict[str, Path]] = {}
     policy_table: dict[str, Any] = {}
     waivers: list[Path] = []
+    rules: list[Path] = []
+    inline_rules: list[tuple[str, str, Mapping[str, Any]]] = []
     for policy_file in reversed(chain):
         directory = policy_file.path.parent
         named = [*policy_file.data["policy"].get("waivers", []), *policy_file.data.get("waivers", [])]
         waivers += [(directory / waiver).resolve() for waiver in named]
+        # rules = [...] names files (under [policy] or at the top); [[rules]] tables are inline
+        top_rules = policy_file.data.get("rules", [])
+        named = [*policy_file.data["policy"].get("rules", []), *(r for r in top_rules if isinstance(r, str))]
+        rules += [(directory / name).resolve() for name in named]
+        inline_rules += [
+            (policy_file.source, f"$.rules[{index}]", table)
+            for index, table in enumerate(top_rules)
+            if not isinstance(table, str)
+        ]
         policy_table = _deep_merge(policy_table, policy_file.data["policy"])
         for name, table in policy_file.data.get("plugins", {}).items():
             plugin_tables[name] = _deep_merge(plugin_tables.get(name, {}), table)
@@ -232,6 +246,8 @@ def _merge(chain: list[PolicyFile]) -> Policy:
         on_error=policy_table.get("on-error", "escalate"),
         description=own.data["policy"].get("description", ""),
         waivers=tuple(dict.fromkeys(waivers)),
+        rules=tuple(dict.fromkeys(rules)),
+        inline_rules=tuple(inline_rules),
         log=next(  # not merged: the nearest [log] table is the log's whole configuration
             (
                 LogSettings.from_table(f.data["log"], f.path.parent, f.source)

@@ -1,0 +1,254 @@
+"""Benchmark: ``hrdd batch`` throughput with one and two workers, and its memory.
+
+Everything is measured in one run on the same machine and printed side by side with the
+ratio (shared machines are noisy; ratios travel better than absolute figures):
+
+    python benchmarks/batch.py [--count 100000] [--policy benchmarks/baseline-without-screening.toml]
+
+- writes N realistic transactions (``benchmarks/corpus.py``) to a JSON Lines file, and N/10
+  to another;
+- runs the batch (``hrdd.batch.run_batch``, what ``hrdd batch`` runs, in a child process)
+  over each with ``workers=1`` and ``workers=2``, and reports lines per second (the batch's
+  own clock: reading, parsing, validating, assessing, rendering and writing every line,
+  without the interpreter's start-up), the ratio, and the peak resident memory of the
+  parent and of each worker read from ``/proc`` while it runs: the same at N/10 and N
+  means memory does not grow with the input;
+- measures, in this process, what one line costs: JSON parsing, ``Engine.assess``, the
+  report dict and its JSON.
+
+Each output file is deleted after its run (a report is tens of KB: 100,000 of them take
+several GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402 (beside this file)
+
+DEFAULT_POLICY = HERE / "baseline-without-screening.toml"
+
+
+def write_corpus(path: Path, count: int) -> int:
+    import orjson
+
+    size = 0
+    with path.open("wb") as handle:
+        for document in corpus.transactions(count):
+            line = orjson.dumps(document) + b"\n"
+            size += len(line)
+            handle.write(line)
+    return size
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            found += [int(child) for child in text.split()]
+    except OSError:
+        pass
+    return found
+
+
+def _peak_kib(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def run_child(input_path: Path, output: Path, policy: str, workers: int, chunk_size: int) -> dict[str, Any]:
+    """Run the batch in a child process, sampling the peak RSS of it and its workers."""
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(input_path),
+        str(output),
+        policy,
+        str(workers),
+        str(chunk_size),
+    ]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    parent_peak = 0
+    worker_peaks: dict[int, int] = {}
+    while child.poll() is None:
+        parent_peak = max(parent_peak, _peak_kib(child.pid) or 0)
+        for pid in _children(child.pid):
+            peak = _peak_kib(pid)
+            if peak is not None:
+                worker_peaks[pid] = max(worker_peaks.get(pid, 0), peak)
+        time.sleep(0.05)
+    out, _ = child.communicate()
+    if child.returncode != 0:
+        raise SystemExit(f"batch child failed with exit code {child.returncode}")
+    result: dict[str, Any] = json.loads(out)
+    result["parent_peak_mib"] = parent_peak / 1024
+    result["worker_peak_mib"] = max(worker_peaks.values()) / 1024 if worker_peaks else None
+    return result
+
+
+def child_main(argv: Sequence[str]) -> int:
+    import resource
+
+    input_path, output, policy, workers, chunk_size = argv
+    from hrdd import Engine
+    from hrdd.batch import run_batch
+
+    engine = Engine.from_policy(policy, lock=False)
+    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    summary = run_batch(
+        input_path,
+        output,
+        policy=policy,
+        workers=int(workers),
+        chunk_size=int(chunk_size),
+        engine=engine,
+        as_of=dt.date(2026, 12, 1),
+    )
+    after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = summary.to_dict()
+    # CPU seconds (user + system) of this process and of its (joined) workers during the
+    # batch: a figure that other load on the machine disturbs far less than wall time.
+    cpu = [(a.ru_utime + a.ru_stime) - (b.ru_utime + b.ru_stime) for a, b in zip(after, before, strict=True)]
+    result["parent_cpu_us_per_line"] = cpu[0] / summary.lines * 1e6
+    result["worker_cpu_us_per_line"] = cpu[1] / summary.lines * 1e6
+    result["output_bytes"] = Path(output).stat().st_size
+    Path(output).unlink()
+    print(json.dumps(result))
+    return 0
+
+
+def breakdown(policy: str, count: int = 3000) -> dict[str, float]:
+    """Microseconds per line for each step, measured in this process (after a warm-up)."""
+    import orjson
+
+    from hrdd import Engine
+
+    engine = Engine.from_policy(policy, lock=False)
+    lines = [orjson.dumps(d) for d in corpus.transactions(count, seed=11)]
+    as_of = dt.date(2026, 12, 1)
+    clock = time.perf_counter
+    totals = dict.fromkeys(("parse JSON line", "Engine.assess", "report dict", "report JSON"), 0.0)
+    size = 0
+    for index, raw in enumerate(lines):
+        start = clock()
+        document = orjson.loads(raw)
+        parsed = clock()
+        assessment = engine.assess(document, as_of=as_of)
+        assessed = clock()
+        report = assessment.to_dict(copy_values=False)
+        built = clock()
+        text = orjson.dumps(report, option=orjson.OPT_APPEND_NEWLINE)
+        done = clock()
+        if index < count // 3:
+            continue  # warm-up: caches fill as they would early in a real batch
+        totals["parse JSON line"] += parsed - start
+        totals["Engine.assess"] += assessed - parsed
+        totals["report dict"] += built - assessed
+        totals["report JSON"] += done - built
+        size += len(text)
+    measured = count - count // 3
+    result = {label: seconds / measured * 1e6 for label, seconds in totals.items()}
+    result["report bytes"] = size / measured
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--child":
+        return child_main(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000, help="transactions in the large run")
+    parser.add_argument("--policy", default=str(DEFAULT_POLICY), help="policy to assess under")
+    parser.add_argument("--chunk-size", type=int, default=64, help="lines per chunk")
+    parser.add_argument("--dir", help="where to write the corpus and outputs (default: a temporary dir)")
+    args = parser.parse_args(argv)
+
+    from hrdd.plugins import core_version
+
+    print(
+        f"hrdd {core_version()} · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
+        f"policy {Path(args.policy).name} · load average before {os.getloadavg()[0]:.2f}"
+    )
+    steps = breakdown(args.policy)
+    total = sum(v for k, v in steps.items() if k != "report bytes")
+    print("\nper line, in one process (us):")
+    for label, value in steps.items():
+        if label != "report bytes":
+            print(f"  {label:<20} {value:>8.1f}")
+    print(f"  {'total':<20} {total:>8.1f}  (= {1e6 / total:,.0f} lines/s before reading and writing)")
+    print(f"  report size {steps['report bytes'] / 1024:.1f} KiB per line")
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as directory:
+        rows = []
+        for count in (max(1, args.count // 10), args.count):
+            input_path = Path(directory) / f"corpus-{count}.jsonl"
+            size = write_corpus(input_path, count)
+            for workers in (1, 2):
+                result = run_child(
+                    input_path, Path(directory) / "out.jsonl", args.policy, workers, args.chunk_size
+                )
+                rows.append((count, workers, result))
+                print(
+                    f"  ... N={count:,} workers={workers}: {result['lines_per_second']:,.0f} lines/s "
+                    f"(load average {os.getloadavg()[0]:.2f})",
+                    flush=True,
+                )
+            input_path.unlink()
+            print(f"  (input {size / 2**20:.1f} MiB, output {rows[-1][2]['output_bytes'] / 2**30:.2f} GiB)")
+
+    print(
+        f"\n{'N':>9} {'workers':>8} {'lines/s':>9} {'per worker':>11} {'parent MiB':>11} {'worker MiB':>11}"
+        f" {'CPU us/line':>12} {'of it parent':>13}"
+    )
+    for count, workers, result in rows:
+        rate = result["lines_per_second"]
+        worker_mib = result["worker_peak_mib"]
+        parent_cpu, worker_cpu = result["parent_cpu_us_per_line"], result["worker_cpu_us_per_line"]
+        print(
+            f"{count:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
+            f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
+            f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f}"
+        )
+    by = {(count, workers): result for count, workers, result in rows}
+    print()
+    for count in sorted({count for count, _, _ in rows}):
+        ratio = by[(count, 2)]["lines_per_second"] / by[(count, 1)]["lines_per_second"]
+        print(f"N={count:,}: two workers / one worker = {ratio:.2f}x")
+    large, small = args.count, max(1, args.count // 10)
+    one = by[(large, 1)]["lines_per_second"]
+    ratio = by[(large, 2)]["lines_per_second"] / one
+    flat = max(by[(large, w)]["parent_peak_mib"] / by[(small, w)]["parent_peak_mib"] for w in (1, 2))
+    print(f"peak parent memory, N / (N/10): {flat:.2f}x")
+    print(f"load average after {os.getloadavg()[0]:.2f}")
+    print()
+    for label, met in (
+        (">= 5,000 lines/s per worker (workers=1)", one >= 5000),
+        (">= 1.8x with two workers", ratio >= 1.8),
+        ("memory flat in N (peak at N within 1.2x of N/10)", flat <= 1.2),
+    ):
+        print(f"target {label:<50} {'met' if met else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,474 @@
+"""``hrdd batch``: one JSON line per non-blank input line, in order, whatever goes wrong.
+
+What a user notices: the order of the output, error records for bad lines (and the exit
+code that says so), identical output for any number of workers, no complete-looking output
+after a kill and ``--resume`` finishing it, the lock and the decision log honoured, the
+closing summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hrdd
+from hrdd.batch import partial_paths, run_batch
+from hrdd.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "policies" / "examples" / "transactions"
+WITHOUT_SCREENING = ROOT / "benchmarks" / "baseline-without-screening.toml"
+
+
+def _examples() -> list[dict[str, Any]]:
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(EXAMPLES.glob("*.json"))]
+
+
+def transactions(count: int) -> list[dict[str, Any]]:
+    """``count`` transactions: the shipped examples in turn, each with its own id."""
+    examples = _examples()
+    documents = []
+    for index in range(count):
+        document = json.loads(json.dumps(examples[index % len(examples)]))
+        document["id"] = f"TX-{index:05d}"
+        documents.append(document)
+    return documents
+
+
+def write_lines(path: Path, lines: Sequence[str | dict[str, Any]]) -> Path:
+    path.write_text(
+        "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines),
+        encoding="utf-8",
+    )
+    return path
+
+
+def read_output(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def timeless(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records without their assessed_at times (the only thing two runs may differ in)."""
+    for record in records:
+        if "provenance" in record:
+            record["provenance"]["assessed_at"] = None
+    return records
+
+
+def mixed_input(tmp_path: Path, minimal_transaction: Callable[..., dict[str, Any]]) -> Path:
+    bad_country = minimal_transaction(id="TX-BAD-COUNTRY")
+    bad_country["end_user"]["country"] = "XX"
+    return write_lines(
+        tmp_path / "in.jsonl",
+        [
+            minimal_transaction(id="TX-1"),
+            "{not json",
+            "",
+            bad_country,
+            "   ",
+            minimal_transaction(id="TX-2"),
+            "[1, 2]",
+            minimal_transaction(id="TX-3"),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Order, error records, exit codes, summary
+# --------------------------------------------------------------------------------------
+
+
+def test_one_line_per_non_blank_input_line_in_order_with_error_records(
+    tmp_path, capsys, minimal_transaction, capability_only_policy
+):
+    source = mixed_input(tmp_path, minimal_transaction)
+    out = tmp_path / "out.jsonl"
+
+    code = main(["batch", str(source), "-o", str(out), "--policy", str(capability_only_policy)])
+
+    assert code == 2  # some lines could not be assessed, every line written
+    records = read_output(out)
+    assert [r.get("transaction_id") for r in records] == [
+        "TX-1",
+        None,
+        "TX-BAD-COUNTRY",
+        "TX-2",
+        None,
+        "TX-3",
+    ]
+    assert records[0]["decision"] and "error" not in records[0]
+    assert records[1]["line"] == 2 and records[1]["error"] == "invalid_json"
+    assert records[1]["problems"][0]["message"].startswith("invalid JSON")
+    assert records[2]["line"] == 4 and records[2]["error"] == "invalid_transaction"
+    assert records[2]["problems"] == [
+        {"path": "$.end_user.country", "message": '"XX" is not an ISO 3166-1 alpha-2 country code'}
+    ]
+    assert records[4]["line"] == 7 and records[4]["error"] == "invalid_transaction"
+    stderr = capsys.readouterr().err
+    assert "6 lines" in stderr and "errors" in stderr and "input lines 2, 4, 7" in stderr
+
+
+def test_every_output_line_is_valid_against_the_published_batch_line_schema(
+    tmp_path, minimal_transaction, capability_only_policy
+):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    schemas = {
+        name: json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
+        for name in ("batch-line", "report")
+    }
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+    Draft202012Validator.check_schema(schemas["batch-line"])
+    validator = Draft202012Validator(
+        schemas["batch-line"], registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    out = tmp_path / "out.jsonl"
+    run_batch(mixed_input(tmp_path, minimal_transaction), out, policy=capability_only_policy)
+
+    records = read_output(out)
+    for record in records:
+        validator.validate(record)
+    assert not validator.is_valid({"line": 1, "error": "invalid_json"})  # problems are required
+    assert main(["schema", "batch-line"]) == 0
+
+
+def test_a_report_line_is_the_report_hrdd_assess_prints(tmp_path, capsys, capability_only_policy):
+    transaction = EXAMPLES / "thermal-cameras-private-port.json"
+    write_lines(tmp_path / "in.jsonl", [json.loads(transaction.read_text(encoding="utf-8"))])
+    policy = ["--policy", str(capability_only_policy)]
+
+    assert main(["assess", str(transaction), *policy]) == 0
+    assessed = json.loads(capsys.readouterr().out)
+    assert main(["batch", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"), *policy]) == 0
+
+    assert timeless(read_output(tmp_path / "out.jsonl")) == timeless([assessed])
+
+
+def test_summary_counts_decisions_errors_and_says_the_date(
+    tmp_path, capsys, minimal_transaction, capability_only_policy
+):
+    source = mixed_input(tmp_path, minimal_transaction)
+    main(
+        [
+            "batch",
+            str(source),
+            "-o",
+            str(tmp_path / "out.jsonl"),
+            "--policy",
+            str(capability_only_policy),
+            "--as-of",
+            "2026-12-01",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout stays free; no progress bar when stderr is not a terminal
+    lines = captured.err.splitlines()
+    assert lines[0] == f"hrdd batch: 6 lines -> {tmp_path / 'out.jsonl'}"
+    assert "per second, 1 worker)" in lines[1]
+    assert "as of 2026-12-01" in lines[2]
+    counts = {line.split()[0]: line.split()[1] for line in lines[3:] if line.startswith("  ")}
+    assert sum(int(counts[d]) for d in hrdd.batch.DECISIONS) == 3
+    assert counts["errors"] == "3"
+    assert "waived findings" in captured.err
+
+
+def test_missing_input_is_bad_input_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    assert main(["batch", str(tmp_path / "nope.jsonl"), "-o", str(out)]) == 2
+    assert "input file not found" in capsys.readouterr().err
+    assert not out.exists() and not any(tmp_path.iterdir())
+
+
+def test_output_into_a_missing_directory_is_bad_input(tmp_path, capsys, minimal_transaction):
+    source = write_lines(tmp_path / "in.jsonl", [minimal_transaction()])
+    assert main(["batch", str(source), "-o", str(tmp_path / "no" / "out.jsonl")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("fail_on", "expected"), [("escalate", 1), ("do_not_proceed", 0), (None, 0)])
+def test_fail_on(tmp_path, capsys, minimal_transaction, capability_only_policy, fail_on, expected):
+    # An unknown end-user sector buying a plain widget: the capability-only policy escalates
+    # nothing, so decisions stay below escalate... except the one made to escalate here.
+    risky = minimal_transaction(id="TX-RISKY")
+    risky["items"][0].update(categories=["spyware"], capabilities=["device_exploitation", "covert_operation"])
+    source = write_lines(tmp_path / "in.jsonl", [minimal_transaction(), risky])
+    out = tmp_path / "out.jsonl"
+    options = ["--fail-on", fail_on] if fail_on else []
+    code = main(["batch", str(source), "-o", str(out), "--policy", str(capability_only_policy), *options])
+    decisions = [r["decision"] for r in read_output(out)]
+    assert "escalate" in decisions and "do_not_proceed" not in decisions
+    assert code == expected
+
+
+def test_as_of_applies_to_every_line(tmp_path, minimal_transaction, capability_only_policy):
+    import datetime as dt
+
+    source = write_lines(tmp_path / "in.jsonl", [minimal_transaction(id=f"TX-{i}") for i in range(3)])
+    summary = run_batch(
+        source, tmp_path / "out.jsonl", policy=capability_only_policy, as_of=dt.date(2026, 1, 15)
+    )
+    assert summary.as_of == dt.date(2026, 1, 15) and summary.to_dict()["as_of"] == "2026-01-15"
+    assert {r["provenance"]["as_of"] for r in read_output(tmp_path / "out.jsonl")} == {"2026-01-15"}
+
+
+# --------------------------------------------------------------------------------------
+# Workers
+# --------------------------------------------------------------------------------------
+
+
+def test_two_workers_write_what_one_worker_writes(tmp_path):
+    lines: list[str | dict[str, Any]] = list(transactions(90))
+    lines[10] = "garbage"
+    lines[47] = ""
+    source = write_lines(tmp_path / "in.jsonl", lines)
+    engine = hrdd.Engine.from_policy(WITHOUT_SCREENING)
+
+    one = run_batch(source, tmp_path / "one.jsonl", engine=engine, workers=1, chunk_size=5)
+    two = run_batch(source, tmp_path / "two.jsonl", engine=engine, workers=2, chunk_size=5)
+
+    first, second = read_output(tmp_path / "one.jsonl"), read_output(tmp_path / "two.jsonl")
+    assert len(first) == 89
+    assert timeless(first) == timeless(second)
+    assert [r.get("transaction_id") for r in first[:3]] == ["TX-00000", "TX-00001", "TX-00002"]
+    assert one.to_dict()["decisions"] == two.to_dict()["decisions"] and two.workers == 2
+    assert one.errors == two.errors == 1
+
+
+# --------------------------------------------------------------------------------------
+# A killed batch and --resume
+# --------------------------------------------------------------------------------------
+
+
+SLOW_EXTENSION = """
+import time
+
+from hrdd import PluginInfo, hookimpl
+
+__version__ = "1.0.0"
+
+
+@hookimpl
+def hrdd_plugin_info():
+    return PluginInfo(description="takes 2 ms per transaction, so a batch can be killed mid-way")
+
+
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    time.sleep(0.002)
+    return []
+"""
+
+
+def _kill_mid_way(command: list[str], partial: Path, output: Path) -> None:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if partial.exists() and partial.stat().st_size > 100_000:
+                break
+            assert process.poll() is None, "the batch ended before it could be killed: give it more lines"
+            time.sleep(0.002)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert not output.exists(), "a killed batch left an output that looks complete"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_killed_batch_leaves_no_output_and_resume_completes_it(
+    tmp_path, workers, write_policy, capability_only_policy
+):
+    policy = write_policy(
+        f'[policy]\nname = "slow"\nversion = "1"\nextends = {json.dumps(str(capability_only_policy))}\n'
+        '[plugins.slow]\npath = "slow.py"\n',
+        extensions={"slow.py": SLOW_EXTENSION},
+    )
+    lines: list[str | dict[str, Any]] = list(transactions(600))
+    lines[3] = '{"id": "broken"'
+    source = write_lines(tmp_path / "in.jsonl", lines)
+    out = tmp_path / "out.jsonl"
+    partial, meta = partial_paths(out)
+    command = [sys.executable, "-m", "hrdd.cli", "batch", str(source), "-o", str(out)]
+    command += ["--policy", str(policy), "--workers", str(workers), "--chunk-size", "8"]
+
+    _kill_mid_way(command, partial, out)
+    assert partial.exists() and meta.exists()
+
+    resumed = run_batch(source, out, policy=policy, workers=workers, chunk_size=8, resume=True)
+    assert 0 < resumed.resumed < 600 and resumed.lines == 600
+    assert not partial.exists() and not meta.exists()
+    reference = run_batch(source, tmp_path / "reference.jsonl", policy=policy, as_of=resumed.as_of, workers=2)
+    assert timeless(read_output(out)) == timeless(read_output(tmp_path / "reference.jsonl"))
+    assert resumed.to_dict()["decisions"] == reference.to_dict()["decisions"]
+    assert resumed.errors == reference.errors == 1
+
+
+def test_resume_refuses_a_partial_output_of_another_input(tmp_path, capsys, minimal_transaction):
+    out = tmp_path / "out.jsonl"
+    partial, meta = partial_paths(out)
+    engine = hrdd.Engine.from_policy(WITHOUT_SCREENING)
+    run_batch(write_lines(tmp_path / "a.jsonl", [minimal_transaction(id="TX-A")] * 3), out, engine=engine)
+    # Fake an interrupted batch of a.jsonl: its output back as the partial, with a sidecar.
+    from hrdd.batch import META_FORMAT, setup_sha256
+
+    out.rename(partial)
+    meta.write_text(
+        json.dumps({"format": META_FORMAT, "as_of": "2026-12-01", "setup_sha256": setup_sha256(engine)})
+    )
+    other = write_lines(tmp_path / "b.jsonl", [minimal_transaction(id="TX-B")] * 3)
+
+    code = main(["batch", str(other), "-o", str(out), "--policy", str(WITHOUT_SCREENING), "--resume"])
+
+    assert code == 2
+    assert "does not belong to input line 1" in capsys.readouterr().err
+    assert not out.exists() and partial.exists()  # nothing lost: the user decides
+
+
+def test_resume_without_an_interrupted_batch_starts_from_the_first_line(
+    tmp_path, minimal_transaction, capability_only_policy
+):
+    source = write_lines(tmp_path / "in.jsonl", [minimal_transaction()])
+    summary = run_batch(source, tmp_path / "out.jsonl", policy=capability_only_policy, resume=True)
+    assert summary.resumed == 0 and summary.lines == 1
+    assert "started from the first line" in summary.text()
+
+
+# --------------------------------------------------------------------------------------
+# Lock and decision log
+# --------------------------------------------------------------------------------------
+
+
+def test_a_lock_mismatch_refuses_to_run(tmp_path, capsys, minimal_transaction, write_policy):
+    policy = write_policy('[policy]\nname = "acme"\nversion = "1"\nextends = "baseline"\n', name="acme.toml")
+    assert main(["lock", "--policy", str(policy)]) == 0
+    policy.write_text(policy.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    source = write_lines(tmp_path / "in.jsonl", [minimal_transaction()])
+    out = tmp_path / "out.jsonl"
+
+    assert main(["batch", str(source), "-o", str(out), "--policy", str(policy)]) == 2
+
+    assert "acme.toml sha256 differs" in capsys.readouterr().err
+    assert not out.exists() and not partial_paths(out)[0].exists()
+    assert main(["batch", str(source), "-o", str(out), "--policy", str(policy), "--no-lock"]) == 0
+    assert read_output(out)[0]["provenance"]["lock"]["status"] == "skipped"
+
+
+def test_decision_log_gets_one_record_per_report_with_two_workers(tmp_path, capsys):
+    lines: list[str | dict[str, Any]] = list(transactions(40))
+    lines[5] = "not json"
+    source = write_lines(tmp_path / "in.jsonl", lines)
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.jsonl"
+    command = ["batch", str(source), "-o", str(out), "--policy", str(WITHOUT_SCREENING)]
+
+    assert main([*command, "--workers", "2", "--chunk-size", "3", "--log", str(log)]) == 2
+
+    reports = [r for r in read_output(out) if "error" not in r]
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == len(reports) == 39
+    logged = sorted(r["report"]["provenance"]["input_sha256"] for r in records)
+    assert logged == sorted(r["provenance"]["input_sha256"] for r in reports)
+    assert "39 records appended" in capsys.readouterr().err
+    assert main(["audit", "verify", str(log)]) == 0
+    assert "39 records, chain intact" in capsys.readouterr().out
+
+
+def test_a_log_that_cannot_be_written_stops_the_batch_with_exit_3(tmp_path, capsys, minimal_transaction):
+    source = write_lines(tmp_path / "in.jsonl", [minimal_transaction(id=f"TX-{i}") for i in range(3)])
+    out = tmp_path / "out.jsonl"
+    log = tmp_path / "missing-directory" / "decisions.jsonl"
+
+    code = main(["batch", str(source), "-o", str(out), "--policy", str(WITHOUT_SCREENING), "--log", str(log)])
+
+    assert code == 3
+    assert "cannot append to the decision log" in capsys.readouterr().err
+    assert not out.exists()
+    assert partial_paths(out)[0].read_bytes() == b""  # nothing reported that was not logged
+
+
+# --------------------------------------------------------------------------------------
+# Any input
+# --------------------------------------------------------------------------------------
+
+_GARBAGE = st.one_of(
+    st.sampled_from(["{", "}", "[]", "null", "1e999", '"text"', '{"id": 7}', "NaN", "{'id': 'x'}"]),
+    st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+        ),
+        max_size=20,
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def capability_engine_for_module(capability_only_policy: Path) -> hrdd.Engine:
+    """One engine for every example hypothesis tries (building one per example is slow)."""
+    return hrdd.Engine.from_policy(capability_only_policy)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.builds(
+                lambda n: {
+                    "id": f"TX-{n}",
+                    "items": [{"id": "I", "name": "W"}],
+                    "end_user": {"name": "E", "country": "NL"},
+                },
+                st.integers(0, 99),
+            ),
+            _GARBAGE,
+        ),
+        max_size=12,
+    )
+)
+def test_any_lines_give_one_output_line_per_non_blank_input_line_in_order(
+    lines, tmp_path_factory, capability_engine_for_module
+):
+    directory = tmp_path_factory.mktemp("any")
+    source = write_lines(directory / "in.jsonl", lines)
+    out = directory / "out.jsonl"
+
+    summary = run_batch(source, out, engine=capability_engine_for_module, chunk_size=3)
+
+    physical = source.read_text(encoding="utf-8").split("\n")[:-1]
+    # Blank: empty or ASCII whitespace only (what JSON allows around a value).
+    expected = [(n, text) for n, text in enumerate(physical, 1) if text and not text.encode().isspace()]
+    records = read_output(out)
+    assert len(records) == len(expected) == summary.lines
+    for (number, text), record in zip(expected, records, strict=True):
+        if "error" in record:
+            assert record["line"] == number
+        else:
+            assert record["transaction_id"] == json.loads(text)["id"]
+
+
+def test_spawned_workers_write_what_one_worker_writes(tmp_path, monkeypatch, capability_only_policy):
+    """Where processes cannot fork, each worker builds its own engine from the policy."""
+    import multiprocessing
+
+    source = write_lines(tmp_path / "in.jsonl", list(transactions(12)))
+    engine = hrdd.Engine.from_policy(capability_only_policy, lock=False)
+    run_batch(source, tmp_path / "one.jsonl", engine=engine)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+
+    run_batch(source, tmp_path / "two.jsonl", engine=engine, workers=2, chunk_size=2)
+
+    second = read_output(tmp_path / "two.jsonl")
+    assert timeless(read_output(tmp_path / "one.jsonl")) == timeless(second)
+    assert second[0]["provenance"]["lock"]["status"] == "skipped"
