@@ -357,18 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print a published JSON Schema")
     schema.add_argument(
         "name",
-        choices=(
-            "transaction",
-            "policy",
-            "report",
-            "diff",
-            "testcase",
-            "batch-line",
-            "rules",
-            "waivers",
-            "lock",
-        ),
-        help="which document's schema",
+        help="which document's schema: transaction, policy, report, lock, waivers, rules, testcase, "
+        "batch-line, diff; `list` names them all",
     )
     schema.set_defaults(handler=cmd_schema)
 
