@@ -251,8 +251,6 @@ class LineAssessor:
         self.source = source
         self.log = log
         self._loads = orjson.loads
-        self._dumps = orjson.dumps
-        self._option = orjson.OPT_APPEND_NEWLINE
         self._decode_error = orjson.JSONDecodeError
         # Called between lines (a worker writes finished chunks whose turn has come).
         self.between_lines: Callable[[], None] | None = None
@@ -261,7 +259,9 @@ class LineAssessor:
         parts: list[bytes] = []
         outcomes: list[_LineOutcome] = []
         logged = warnings = 0
-        assess, as_of, dumps, option = self.engine.assess, self.as_of, self._dumps, self._option
+        from hrdd.reportjson import report_json
+
+        assess, as_of = self.engine.assess, self.as_of
         between = self.between_lines
         for number, raw in chunk:
             if between is not None:
@@ -295,7 +295,7 @@ class LineAssessor:
                     return _ChunkResult(b"".join(parts), tuple(outcomes), logged, warnings, failure)
                 else:
                     warnings += 1
-            parts.append(dumps(assessment.to_dict(copy_values=False), option=option))
+            parts.append(report_json(assessment))  # the compact report document, and a newline
             outcomes.append(_LineOutcome(number, assessment.decision.value, len(assessment.waived)))
         return _ChunkResult(b"".join(parts), tuple(outcomes), logged, warnings)
 

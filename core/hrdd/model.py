@@ -465,6 +465,11 @@ class Finding:
     enforcement: Enforcement = Enforcement.MANDATORY
     effective_outcome: Outcome | None = None
     waiver: Mapping[str, Any] | None = None
+    # The finding as a report writes it (JSON, compact and as nested in an indented report),
+    # kept by hrdd.reportjson on first use: a finding is immutable, and the same finding
+    # objects recur report after report. Not part of the value (no init, eq, hash or repr).
+    _json: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    _json_indented: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def __init__(
         self,
@@ -538,8 +543,9 @@ class Finding:
 
 
 _ENGINE_FIELDS = ("plugin", "enforcement", "effective_outcome", "subject")
-_FIELDS = tuple(f.name for f in attrs.fields(Finding))
+_FIELDS = tuple(f.name for f in attrs.fields(Finding) if f.init)
 _FINDING_FIELDS = tuple(name for name in _FIELDS if name not in _ENGINE_FIELDS)
+_CACHE_FIELDS = tuple(f.name for f in attrs.fields(Finding) if not f.init)  # empty in a new finding
 
 
 def _compile(name: str, parameters: str, body: list[str]) -> Any:
@@ -548,11 +554,12 @@ def _compile(name: str, parameters: str, body: list[str]) -> Any:
     as a default argument (``set_<field>``): a frozen class refuses ``setattr``, and
     ``object.__setattr__`` would look the name up on every call. These functions build every
     finding of every assessment."""
-    setters = ", ".join(f"set_{field}=setters[{index}]" for index, field in enumerate(_FIELDS))
+    every = _FIELDS + _CACHE_FIELDS
+    setters = ", ".join(f"set_{field}=setters[{index}]" for index, field in enumerate(every))
     namespace: dict[str, Any] = {
         "Finding": Finding,
         "new_finding": object.__new__,
-        "setters": tuple(Finding.__dict__[field].__set__ for field in _FIELDS),
+        "setters": tuple(Finding.__dict__[field].__set__ for field in every),
     }
     exec("\n".join([f"def {name}({parameters}, {setters}):", *body]), namespace)
     return namespace[name]
@@ -562,7 +569,12 @@ def _compile_init() -> Any:
     """``init(self, *every field's value, in field order)``, the values already converted
     (Finding.__init__ passes them all: a field added to the class without it fails loudly)."""
     return _compile(
-        "init", f"self, {', '.join(_FIELDS)}", [f"    set_{field}(self, {field})" for field in _FIELDS]
+        "init",
+        f"self, {', '.join(_FIELDS)}",
+        [
+            *(f"    set_{field}(self, {field})" for field in _FIELDS),
+            *(f"    set_{field}(self, None)" for field in _CACHE_FIELDS),
+        ],
     )
 
 
@@ -578,6 +590,7 @@ def _compile_copy() -> Any:
             "    set_enforcement(new, enforcement)",
             "    set_effective_outcome(new, effective_outcome)",
             "    set_subject(new, finding.subject if finding.subject is not None else subject)",
+            *(f"    set_{field}(new, None)" for field in _CACHE_FIELDS),  # another finding's JSON
             "    return new",
         ],
     )
@@ -711,6 +724,9 @@ class CheckRecord:
     subject: str | None
     outcome: str
     findings: int
+    # As a report writes it (see Finding._json): the engine hands out the same records again.
+    _json: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    _json_indented: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -795,6 +811,12 @@ class RequiredSafeguard:
 
     safeguard: str
     rules: tuple[str, ...]
+    # As a report writes it (see Finding._json): the engine hands out the same ones again.
+    _json: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    _json_indented: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"safeguard": self.safeguard, "rules": list(self.rules)}
 
 
 @attrs.frozen
@@ -832,9 +854,7 @@ class Assessment:
             "reason": self.reason,
             "risk": {"score": self.risk.score, "level": self.risk.level},
             "findings": [finding.to_dict(copy_values=copy_values) for finding in self.findings],
-            "required_safeguards": [
-                {"safeguard": s.safeguard, "rules": list(s.rules)} for s in self.required_safeguards
-            ],
+            "required_safeguards": [safeguard.to_dict() for safeguard in self.required_safeguards],
             "checks": [check.to_dict() for check in self.checks],
             "waived": [finding.to_dict(copy_values=copy_values) for finding in self.waived],
             "provenance": self.provenance.to_dict(),
