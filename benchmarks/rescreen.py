@@ -156,7 +156,7 @@ def main() -> None:
         new, _ = load_list(new_path)
         assert old is not None and new is not None
         diff = diff_lists(old.entries, new.entries)
-        rescreener = Rescreener(diff, new, settings)
+        rescreener = Rescreener(diff, new, settings, background=True)  # as hrdd rescreen does
         prepared = time.perf_counter()
         found: set[int] = set()
         reported_names: set[str] = set()

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from hrdd import Problem
 from hrdd.commands import Command
 from hrdd.errors import InputError
-from hrdd_screening.index import GENERIC_WORDS, Index, Match, frequencies
+from hrdd_screening.index import GENERIC_WORDS, Frequencies, Index, Match, frequencies
 from hrdd_screening.lists import Entry, LoadedList, load_list, no_gc
 from hrdd_screening.normalise import tokens as name_tokens
 from hrdd_screening.plugin import CONFIG_SCHEMA, Subject
@@ -161,30 +161,89 @@ def is_prohibiting(entry: Entry, prohibiting: frozenset[str]) -> bool:
     return any(len(code) > 4 and code in source for code in prohibiting)
 
 
-class Rescreener:
-    """The changed entries of a list, indexed with the whole new list's token weights, and a
-    memo of the names already tested."""
+# The new list's entries, for a forked process that counts their token frequencies while
+# the corpus is scanned (a fork inherits them; nothing is pickled but the counts coming back).
+_SHARED_ENTRIES: list[Entry] = []
 
-    def __init__(self, diff: ListDiff, new: LoadedList, settings: Settings) -> None:
-        self.settings = settings
-        self.diff = diff
-        self.index = Index(diff.screened, frequencies(new.entries)) if diff.screened else None
-        # every distinctive token of a changed entry and every one-deletion variant of one: a
-        # name can only reach the threshold by matching a distinctive token (equal or one edit
-        # apart), so a name with no token near this set is no match without being scored
-        near: set[str] = set()
-        if self.index is not None:
-            for token in self.index.postings:
+
+def _count_shared() -> Frequencies:
+    return frequencies(_SHARED_ENTRIES)
+
+
+class _Background:
+    """Token frequencies counted in a forked process; ``get`` waits for them."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        import multiprocessing
+
+        global _SHARED_ENTRIES
+        _SHARED_ENTRIES = entries
+        self._pool = multiprocessing.get_context("fork").Pool(1)
+        self._result = self._pool.apply_async(_count_shared)
+
+    def get(self) -> Frequencies:
+        global _SHARED_ENTRIES
+        try:
+            found: Frequencies = self._result.get()
+        finally:
+            self._pool.close()
+            self._pool.join()
+            _SHARED_ENTRIES = []
+        return found
+
+
+def _near_set(entries: list[Entry]) -> set[str]:
+    """Every distinctive token of the entries' names and aliases and every one-deletion
+    variant of one: a name can only reach the threshold by matching a distinctive token
+    (equal or one edit apart), so a name with no token near this set is no match."""
+    near: set[str] = set()
+    for entry in entries:
+        for original in (entry.name, *entry.alt_names):
+            for token in name_tokens(original):
                 if token in GENERIC_WORDS:
                     continue
                 near.add(token)
                 if len(token) >= 4:
                     near.update(token[:i] + token[i + 1 :] for i in range(len(token)))
-        self.near = near
+    return near
+
+
+class Rescreener:
+    """The changed entries of a list, indexed with the whole new list's token weights, and a
+    memo of the names already tested.
+
+    Testing whether a name could match (:meth:`could_match`) needs only the changed entries;
+    scoring (:meth:`matches`) needs the whole new list's token frequencies, which
+    ``background=True`` counts in a forked process meanwhile (where the platform can fork)."""
+
+    def __init__(
+        self, diff: ListDiff, new: LoadedList, settings: Settings, *, background: bool = False
+    ) -> None:
+        import multiprocessing
+
+        self.settings = settings
+        self.diff = diff
+        self._new = new
+        self.index: Index | None = None
+        self._background = (
+            _Background(new.entries)
+            if background and diff.screened and "fork" in multiprocessing.get_all_start_methods()
+            else None
+        )
+        self.near = _near_set(diff.screened)
         self.token_near: dict[str, bool] = {}
         self.name_near: dict[str, bool] = {}
         self.memo: dict[tuple[str, str | None], list[Match]] = {}
         self.transactions = 0
+
+    def _ready(self) -> Index:
+        if self.index is None:
+            counted = (
+                self._background.get() if self._background is not None else frequencies(self._new.entries)
+            )
+            self._background = None
+            self.index = Index(self.diff.screened, counted)
+        return self.index
 
     def _is_near(self, token: str) -> bool:
         found = self.token_near.get(token)
@@ -196,29 +255,41 @@ class Rescreener:
             self.token_near[token] = found
         return found
 
-    def matches(self, name: str, country: str | None) -> list[Match]:
+    def could_match(self, name: str) -> bool:
+        """Whether a name has a token equal or one edit from a changed entry's distinctive
+        token (otherwise it cannot reach the threshold)."""
         near = self.name_near.get(name)
         if near is None:
-            near = self.index is not None and any(self._is_near(token) for token in name_tokens(name))
+            near = bool(self.diff.screened) and any(self._is_near(token) for token in name_tokens(name))
             self.name_near[name] = near
-        if not near:
+        return near
+
+    def matches(self, name: str, country: str | None) -> list[Match]:
+        if not self.could_match(name):
             return []
         key = (name, country)
         found = self.memo.get(key)
         if found is None:
-            assert self.index is not None
-            found = self.index.search(name, country, self.settings.threshold, self.settings.max_matches)
+            found = self._ready().search(name, country, self.settings.threshold, self.settings.max_matches)
             self.memo[key] = found
         return found
 
+    def subjects(self, document: Mapping[str, Any]) -> list[tuple[Subject, str | None]]:
+        """The document's named subjects and their countries (text only)."""
+        return [
+            (subject, subject.country if isinstance(subject.country, str) else None)
+            for subject in subjects_of_document(document)
+            if isinstance(subject.name, str) and subject.name
+        ]
+
     def hits(self, document: Mapping[str, Any]) -> list[dict[str, Any]]:
-        settings = self.settings
         self.transactions += 1
+        return self.hits_of(self.subjects(document))
+
+    def hits_of(self, subjects: list[tuple[Subject, str | None]]) -> list[dict[str, Any]]:
+        settings = self.settings
         out = []
-        for subject in subjects_of_document(document):
-            if not isinstance(subject.name, str) or not subject.name:
-                continue
-            country = subject.country if isinstance(subject.country, str) else None
+        for subject, country in subjects:
             for match in self.matches(subject.name, country):
                 entry = match.entry
                 confirmed = match.score >= settings.confirm_at
@@ -257,25 +328,40 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 def rescreen_corpus(corpus: Path, rescreener: Rescreener) -> Iterator[dict[str, Any]]:
     """One record per corpus line that matches a changed entry (``hits``) or that is not a
-    valid transaction (``error``), in corpus order."""
+    valid transaction (``error``), in corpus order.
+
+    Two passes over what is kept: the corpus is read once, keeping only the lines with a name
+    that could match (and the bad lines); those are scored once the whole list's token
+    frequencies are there (counted meanwhile when the rescreener was built with
+    ``background=True``)."""
     import orjson
 
     from hrdd.documents import validator
 
     schema = validator("transaction")
+    kept: list[tuple[int, Any, list[tuple[Subject, str | None]]] | dict[str, Any]] = []
     for number, line in _lines(corpus):
         try:
             document = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            yield {"line": number, "error": f"not JSON: {exc}"}
+            kept.append({"line": number, "error": f"not JSON: {exc}"})
             continue
         if not schema.is_valid(document):
             problems = schema.problems(document, f"{corpus}:{number}")
-            yield {"line": number, "error": "; ".join(f"{p.path}: {p.message}" for p in problems)}
+            kept.append({"line": number, "error": "; ".join(f"{p.path}: {p.message}" for p in problems)})
             continue
-        hits = rescreener.hits(document)
+        rescreener.transactions += 1
+        subjects = rescreener.subjects(document)
+        if any(rescreener.could_match(subject.name) for subject, _ in subjects):
+            kept.append((number, document.get("id"), subjects))
+    for item in kept:
+        if isinstance(item, dict):
+            yield item
+            continue
+        number, transaction_id, subjects = item
+        hits = rescreener.hits_of(subjects)
         if hits:
-            yield {"line": number, "id": document.get("id"), "hits": hits}
+            yield {"line": number, "id": transaction_id, "hits": hits}
 
 
 def _load(path: Path, option: str) -> LoadedList:
@@ -316,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
     old = _load(Path(args.old), "--old")
     new = _load(Path(args.new), "--new")
     diff = diff_lists(old.entries, new.entries)
-    rescreener = Rescreener(diff, new, settings)
+    rescreener = Rescreener(diff, new, settings, background=True)
     prepared = time.perf_counter()
 
     output = Path(args.output) if args.output else None

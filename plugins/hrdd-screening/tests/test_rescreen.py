@@ -269,3 +269,20 @@ def test_help_lists_the_plugin_command(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "rescreen" in capsys.readouterr().out
+
+
+def test_frequencies_counted_in_a_forked_process_give_the_same_records(
+    lists: tuple[Path, Path], corpus: Path
+) -> None:
+    from hrdd_screening.rescreen import rescreen_corpus
+
+    old_path, new_path = lists
+    old, new = load_list(old_path)[0], load_list(new_path)[0]
+    assert old is not None and new is not None
+    settings = settings_from_policy(None)[0]
+    records = []
+    for background in (False, True):
+        rescreener = Rescreener(diff_lists(old.entries, new.entries), new, settings, background=background)
+        records.append(list(rescreen_corpus(corpus, rescreener)))
+        assert rescreener.transactions == 5
+    assert records[0] == records[1] and [r["line"] for r in records[0]] == [2, 4]
