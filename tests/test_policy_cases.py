@@ -393,6 +393,51 @@ def test_a_toml_dotted_key_merges_into_the_table(project, write_case):
 
 
 # --------------------------------------------------------------------------------------
+# as_of: a case assessed as of a date (waivers are in force between two dates)
+# --------------------------------------------------------------------------------------
+
+WAIVER = """\
+[[waivers]]
+id = "W-1"
+rule = "WATCH-001"
+scope = { country = "BY" }
+justification = "Reviewed by counsel, file 2026/1."
+approver = "A. Jansen"
+granted = 2026-11-01
+expires = 2026-11-30
+"""
+
+
+def test_a_case_is_assessed_as_of_its_date(project, write_case):
+    (project / "waivers.toml").write_text(WAIVER, encoding="utf-8")
+    policy = project / "policy.toml"
+    policy.write_text(
+        POLICY.replace('version = "1.0.0"\n', 'version = "1.0.0"\nwaivers = ["waivers.toml"]\n')
+    )
+    watched = WATCHED_COUNTRY.replace("    [overrides]", "    [case]\n    as_of = {as_of}\n\n    [overrides]")
+    write_case(
+        "in-force.toml",
+        watched.format(as_of="2026-11-30").replace(
+            'decision = "escalate"\n    rules = ["WATCH-001"]',
+            'decision = "proceed"\n    rules = []\n    waived = ["WATCH-001"]',
+        ),
+    )
+    write_case(
+        "expired.toml",
+        watched.format(as_of="2026-12-01").replace(
+            "rules = [", 'reported = ["HRDD-CORE-005"]\n    rules = ['
+        ),
+    )
+    write_case("not-a-date.toml", watched.format(as_of='"next week"'))
+    run = cases.run([project / "tests"], policy)
+    results = {r.path.name: r.failures for r in run.results}
+    assert results["in-force.toml"] == ()
+    assert results["expired.toml"] == ()
+    assert results["not-a-date.toml"][0] == "malformed case file:"
+    assert "$.case.as_of" in results["not-a-date.toml"][1]
+
+
+# --------------------------------------------------------------------------------------
 # Mocks: a data file or a screening list replaced for one case
 # --------------------------------------------------------------------------------------
 

@@ -773,11 +773,11 @@ def test_a_policy_without_rules_has_no_rules_plugin():
 
 
 def test_the_shipped_example(capsys):
-    policy = EXAMPLES / "acme-rules-policy.toml"
+    policy = EXAMPLES / "acme" / "acme-policy.toml"
     engine = hrdd.Engine.from_policy(policy, lock=False)
     assessment = engine.assess(json.loads(TRAFFIC.read_text(encoding="utf-8")))
     found = {f.rule_id: f for f in rule_findings(assessment)}
-    assert set(found) == {"ACME-CUS-001", "ACME-CON-001"}
+    assert set(found) == {"ACME-CUS-001"}
     custom = found["ACME-CUS-001"]
     assert (custom.subject, custom.enforcement, custom.effective_outcome) == (
         "items[0]",
@@ -787,7 +787,9 @@ def test_the_shipped_example(capsys):
     assert custom.evidence[0].path == "items[0].customization_request"
     assert assessment.decision == "do_not_proceed"
     assert documents.validator("rules").is_valid(
-        documents.toml_plain(documents.parse_toml((EXAMPLES / "rules" / "acme-rules.toml").read_text(), "x"))
+        documents.toml_plain(
+            documents.parse_toml((EXAMPLES / "acme" / "rules" / "acme.toml").read_text(), "x")
+        )
     )
 
 

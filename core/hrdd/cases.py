@@ -9,6 +9,7 @@ expectation: the decision and the rule ids that decided it. The testing kit
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import json
 import re
 import time
@@ -322,6 +323,7 @@ class Case:
     expect: Expectation
     references: frozenset[Path] = frozenset()  # files it reads (not case files themselves)
     named: bool = False  # whether [case] name was given
+    as_of: _dt.date | None = None  # [case] as_of: the date it is assessed as of (None: today)
 
 
 def _referenced_files(value: Any, directory: Path) -> set[Path]:
@@ -423,10 +425,18 @@ def read_case(path: Path) -> Case:
                 )
             )
         references |= _referenced_files(value, directory)
+    case_table = document.get("case", {})
+    as_of = None
+    if "as_of" in case_table:
+        try:
+            as_of = _dt.date.fromisoformat(case_table["as_of"])
+        except ValueError:
+            problems.append(
+                Problem(source, "$.case.as_of", f"{case_table['as_of']!r} is not a date (YYYY-MM-DD)")
+            )
     if problems:
         raise InputError(_unique(problems))
     expect = document["expect"]
-    case_table = document.get("case", {})
     return Case(
         path=path,
         name=case_table.get("name") or path.stem,
@@ -443,6 +453,7 @@ def read_case(path: Path) -> Case:
         ),
         references=frozenset(references),
         named="name" in case_table,
+        as_of=as_of,
     )
 
 
@@ -564,7 +575,7 @@ def run_case(case: Case, policy: Policy, engines: Engines, known: Collection[str
     except InputError as exc:
         return result(("the mocked policy cannot be used:", *(f"  {p}" for p in exc.problems)))
     try:
-        assessment = engine.assess(case.transaction, source=case.transaction_source)
+        assessment = engine.assess(case.transaction, source=case.transaction_source, as_of=case.as_of)
     except TransactionError as exc:
         return result(("the transaction is invalid:", *(f"  {p}" for p in exc.problems)))
     produced = frozenset(assessment.rule_ids) | {f.rule_id for f in assessment.waived}

@@ -11,6 +11,7 @@ import bisect
 import datetime as _dt
 import hashlib
 import operator
+import sys
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -38,6 +39,7 @@ from hrdd.model import (
     Severity,
     Transaction,
     _copy_enforced,
+    _fill_enforced,
 )
 from hrdd.plugins import LoadedPlugin, PluginSet, core_version
 from hrdd.policy import Policy
@@ -151,6 +153,28 @@ _Ranked = tuple[tuple[Any, ...], int, Finding]
 # A safety bound on the findings remembered per plugin (see _Enforcing); entries normally
 # leave with the findings they describe.
 ENFORCED_CACHE_SIZE = 4096
+
+
+def _unshared_counts() -> tuple[int, int]:
+    """The reference counts Engine._check reads for a hook's answer and for a finding in it
+    when nothing else holds them, measured the way _check reads them (so they follow the
+    interpreter); (0, 0) where there are no reference counts (never taken as unshared)."""
+    if not hasattr(sys, "getrefcount"):
+        return 0, 0
+
+    def answer() -> list[object]:
+        return [object()]
+
+    result = answer()
+    counted = sys.getrefcount(result)
+    for finding in result:
+        return counted, sys.getrefcount(finding)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_UNSHARED_ANSWER, _UNSHARED_FINDING = _unshared_counts()
+_getrefcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda value: -1)
+_getweakrefcount = weakref.getweakrefcount
 
 
 class _FindingRef(weakref.ref[Finding]):
@@ -581,7 +605,7 @@ class Engine:
             checks.append(CheckRecord(call.plugin, hook, subject, "error", 1))
             return
         if result is None:
-            checks.append(CheckRecord(call.plugin, hook, subject, NOT_APPLICABLE, 0))
+            checks.append(self._record((call.plugin, hook, subject, NOT_APPLICABLE, 0)))
             return
         if not isinstance(result, (list, tuple)):
             self._garbage(call, hook, subject, findings, checks, f"returned {_describe(result)}")
@@ -596,6 +620,9 @@ class Engine:
         undeclared: list[str] = []
         worst: Outcome | None = None  # the worst effective outcome so far (None: "pass")
         worst_rank = 0
+        # Whether the plugin (or anybody) may still hold the answer: then each finding in it is
+        # checked on its own below (see "unshared").
+        answer_held = _getrefcount(result) != _UNSHARED_ANSWER
         for finding in result:
             entry = memory.get(id(finding))
             if entry is not None and entry[0]() is finding and entry[1] == subject:
@@ -616,7 +643,20 @@ class Engine:
                     effective = _INFO
                 else:
                     effective = outcome
-                copy = _copy_enforced(finding, name, enforcement, effective, subject)
+                # A finding built for this answer alone (nothing else holds it, not even weakly:
+                # the plugin cannot hand it out again, and nobody can see it change) gets the
+                # engine's fields in place. Any other is copied, and remembered so that the
+                # next time the plugin returns it, it is not enforced again.
+                unshared = (
+                    not answer_held
+                    and _getrefcount(finding) == _UNSHARED_FINDING
+                    and type(finding) is Finding
+                    and not _getweakrefcount(finding)
+                )
+                if unshared:
+                    copy = _fill_enforced(finding, name, enforcement, effective, subject)
+                else:
+                    copy = _copy_enforced(finding, name, enforcement, effective, subject)
                 severity = finding.severity
                 ranked = (
                     (
@@ -630,7 +670,8 @@ class Engine:
                     _WEIGHTS[effective][severity],
                     copy,
                 )  # as _ranked(copy) would make it, from what is known here
-                plan.remember(finding, subject, ranked, effective)
+                if not unshared:
+                    plan.remember(finding, subject, ranked, effective)
             enforced.append(ranked)
             rank = OUTCOME_RANK[effective]
             if rank > worst_rank or (effective is _ERROR and worst is not _ERROR):
@@ -649,11 +690,17 @@ class Engine:
         findings.extend(enforced)
         record_key = (name, hook, subject, "pass" if worst is None else _VALUE[worst], len(result))
         record = self._records.get(record_key)
-        if record is None:  # an immutable value: the same checks recur deal after deal
+        checks.append(record if record is not None else self._record(record_key))
+
+    def _record(self, key: tuple[str, str, str | None, str, int]) -> CheckRecord:
+        """The (immutable) CheckRecord of these fields, built once: the same checks recur deal
+        after deal, and a record keeps its JSON for the reports (hrdd.reportjson)."""
+        record = self._records.get(key)
+        if record is None:
             if len(self._records) >= ENFORCED_CACHE_SIZE:
                 self._records.clear()
-            record = self._records[record_key] = CheckRecord(*record_key)
-        checks.append(record)
+            record = self._records[key] = CheckRecord(*key)
+        return record
 
     def _garbage(
         self,
@@ -742,14 +789,29 @@ class Engine:
         else:
             ran = sum(1 for c in checks if c.hook in CHECK_HOOKS)
             reason = f"{ran} checks ran; none found a risk that needs safeguards or review."
-        safeguards: dict[str, list[str]] = {}
+        # Each remediation with the rules that ask for it, in order: one rule (the usual case)
+        # as a string, several as a list.
+        safeguards: dict[str, str | list[str]] = {}
         for key, _, finding in ranked:
             if key[0] > -2:
                 break  # sorted graver first: no further finding asks for a safeguard
-            if finding.remediation and finding.outcome is not _ERROR:
-                rules = safeguards.setdefault(finding.remediation, [])
-                if finding.rule_id not in rules:
-                    rules.append(finding.rule_id)
+            remediation = finding.remediation
+            if remediation and finding.outcome is not _ERROR:
+                rules = safeguards.get(remediation)
+                rule = finding.rule_id
+                if rules is None:
+                    safeguards[remediation] = rule
+                elif type(rules) is str:
+                    if rules != rule:
+                        safeguards[remediation] = [rules, rule]
+                elif rule not in rules:
+                    rules.append(rule)
+        known = self._safeguards
+        required = []
+        for safeguard, rules in safeguards.items():
+            by = (rules,) if type(rules) is str else tuple(rules)
+            found = known.get((safeguard, by))
+            required.append(found if found is not None else self._required_safeguard(safeguard, by))
         core, policy, plugins, data = self._provenance_parts
         provenance = Provenance(
             core, policy, plugins, data, input_sha256, assessed_at, as_of.isoformat(), self.lock_record
@@ -762,7 +824,7 @@ class Engine:
             risk=_risk(list(map(_WEIGHT, ranked))),
             findings=findings,
             checks=tuple(checks),
-            required_safeguards=tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items()),
+            required_safeguards=tuple(required),
             provenance=provenance,
             waived=waived,
             contributions=contributions,

@@ -596,8 +596,26 @@ def _compile_copy() -> Any:
     )
 
 
+def _compile_fill() -> Any:
+    """Set the engine's fields on a finding nobody else holds (see Engine._check): what
+    _copy_enforced gives, without the copy."""
+    return _compile(
+        "fill",
+        "finding, plugin, enforcement, effective_outcome, subject",
+        [
+            "    set_plugin(finding, plugin)",
+            "    set_enforcement(finding, enforcement)",
+            "    set_effective_outcome(finding, effective_outcome)",
+            "    if finding.subject is None:",
+            "        set_subject(finding, subject)",
+            "    return finding",
+        ],
+    )
+
+
 _init_finding = _compile_init()
 _copy_enforced = _compile_copy()
+_fill_enforced = _compile_fill()
 
 
 @attrs.frozen(cache_hash=True)  # part of the keys plugins remember work by: hashed once
@@ -844,6 +862,14 @@ class Assessment:
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(f.rule_id for f in self.findings)
+
+    def to_json(self, *, indent: bool = False) -> bytes:
+        """The report document as UTF-8 JSON ending in a newline: ``orjson.dumps(self.to_dict())``
+        (with ``OPT_INDENT_2`` when ``indent``) byte for byte, joined from the JSON each
+        finding, check and safeguard keeps once written (:mod:`hrdd.reportjson`)."""
+        from hrdd.reportjson import report_json
+
+        return report_json(self, indent=indent)
 
     def to_dict(self, *, copy_values: bool = True) -> dict[str, Any]:
         """The report document (``schemas/report.schema.json``, schema version 1)."""

@@ -19,11 +19,9 @@ DECISION_HEADLINES = {
 
 
 def render_json(assessment: Assessment) -> str:
-    import orjson
+    from hrdd.reportjson import report_json
 
-    return orjson.dumps(
-        assessment.to_dict(copy_values=False), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-    ).decode()
+    return report_json(assessment, indent=True).decode()
 
 
 def _wrap(text: str, indent: str) -> list[str]:

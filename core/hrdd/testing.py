@@ -14,10 +14,11 @@ Fixtures:
 - ``hrdd_engine``: ``hrdd_engine(policy=None, *, mock=None) -> hrdd.Engine``; engines are
   built once per session per policy (rebuilt when the policy file changes) and per mock.
 - ``hrdd_assess``: ``hrdd_assess(transaction, *, policy=..., overrides=None, remove=(),
-  mock=None) -> hrdd.Assessment``; the transaction is a dict or the path of a JSON or TOML
-  document; ``overrides`` change fields by path (``{"end_user.country": "BY"}``, see
-  :mod:`hrdd.overrides`); ``mock`` replaces plugin configuration for this call
-  (``{"hrdd-screening.lists": [str(tmp_path / "list.csv")]}``).
+  mock=None, as_of=None) -> hrdd.Assessment``; the transaction is a dict or the path of a
+  JSON or TOML document; ``overrides`` change fields by path (``{"end_user.country": "BY"}``,
+  see :mod:`hrdd.overrides`); ``mock`` replaces plugin configuration for this call
+  (``{"hrdd-screening.lists": [str(tmp_path / "list.csv")]}``); ``as_of`` is the date the
+  assessment is made as of (default today), on which waivers and data ages are weighed.
 
 And :func:`assert_decision`, importable from here.
 """
@@ -25,6 +26,7 @@ And :func:`assert_decision`, importable from here.
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,10 +149,11 @@ def hrdd_engine(_hrdd_engines: Engines, hrdd_policy: str | Path | None) -> Calla
 
 @pytest.fixture
 def hrdd_assess(hrdd_engine: Callable[..., Engine]) -> Callable[..., Assessment]:
-    """``hrdd_assess(transaction, *, policy=..., overrides=None, remove=(), mock=None)``:
+    """``hrdd_assess(transaction, *, policy=..., overrides=None, remove=(), mock=None, as_of=None)``:
     assess a transaction (a dict, or the path of a JSON or TOML document) under a policy
     (``hrdd_policy`` when left out), with fields changed by path and plugin configuration
-    mocked for this call. An override that does not fit the document raises ``ValueError``."""
+    mocked for this call, as of a date (``datetime.date``; default today: waivers and data
+    ages are weighed on it). An override that does not fit the document raises ``ValueError``."""
 
     def assess(
         transaction: Mapping[str, Any] | str | Path,
@@ -159,6 +162,7 @@ def hrdd_assess(hrdd_engine: Callable[..., Engine]) -> Callable[..., Assessment]
         overrides: Mapping[str, Any] | None = None,
         remove: Iterable[str] = (),
         mock: Mapping[str, Any] | None = None,
+        as_of: _dt.date | None = None,
     ) -> Assessment:
         __tracebackhide__ = True
         from hrdd import overrides as paths
@@ -171,7 +175,7 @@ def hrdd_assess(hrdd_engine: Callable[..., Engine]) -> Callable[..., Assessment]
                 raise ValueError(
                     "overrides do not fit the transaction:\n" + "\n".join(m for _, m in problems)
                 )
-        assessment = engine.assess(document, source=source)
+        assessment = engine.assess(document, source=source, as_of=as_of)
         _remember(assessment, engine)
         return assessment
 

@@ -14,9 +14,10 @@ compliance gate), its sanctions trend and, for classification review, its scope.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as _dt
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hrdd import (
     CheckContext,
@@ -91,6 +92,25 @@ SEVERITY_FOR_POTENTIAL = (
     Severity.HIGH,
     Severity.CRITICAL,
 )
+
+# How many built findings an engine remembers (Tables.remembered): a safety bound.
+MEMO_SIZE = 2048
+_Built = TypeVar("_Built")
+
+
+def _remembered(tables: Tables, key: tuple[Any, ...], build: Callable[[], _Built]) -> _Built:
+    """What ``build`` returns (a finding, or None), built once per ``key``: the key holds
+    everything the builder reads besides the tables (which the memory belongs to), so the
+    same immutable finding is returned again and the engine enforces and reports it once."""
+    memory = tables.remembered
+    try:
+        found: _Built = memory[key]
+    except KeyError:
+        found = build()
+        if len(memory) >= MEMO_SIZE:
+            memory.clear()
+        memory[key] = found
+    return found
 
 
 @hookimpl
@@ -167,7 +187,13 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
         else:
             if country.embargo is not None:
                 findings.append(_embargo(item, country, None))
-            findings.append(_ear99_nlr(item, country))
+            findings.append(
+                _remembered(
+                    tables,
+                    ("EAR99", item.name, item.eccn, item.path, code),
+                    lambda: _ear99_nlr(item, country),
+                )
+            )
         review = _review(item, tables, context, potential, "EAR99")
         return findings + ([review] if review else [])
 
@@ -178,7 +204,7 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
         findings.append(_embargo(item, country, entry))
         if country.embargo.policy == "denial":
             return findings
-    findings += _determine(item, transaction, country, entry)
+    findings += _determine(item, transaction, tables, country, entry)
     if entry.enc == "mass_market":
         review = _review(item, tables, context, potential, entry.key)
         if review:
@@ -227,26 +253,14 @@ def _licence_reasons(entry: Eccn, country: Country) -> tuple[list[tuple[str, str
     return required, clear
 
 
-def _determine(item: Item, transaction: Transaction, country: Country, entry: Eccn) -> list[Finding]:
+def _determine(
+    item: Item, transaction: Transaction, tables: Tables, country: Country, entry: Eccn
+) -> list[Finding]:
     required, clear = _licence_reasons(entry, country)
     chart_note = {"country_chart.columns": sorted(country.columns), "country_groups": sorted(country.groups)}
     if not required:
-        return [
-            Finding(
-                rule_id="HRDD-EXP-002",
-                outcome=Outcome.PASS,
-                severity=Severity.NONE,
-                message=f"No licence required (NLR) determined for {item.name!r} (ECCN {item.eccn}, entry "
-                f"{entry.key}: reasons for control {', '.join(entry.reasons)}) to {_where(country)}: the "
-                f"Commerce Country Chart has no X in {', '.join(clear)} for that destination. Part 744 end-user and "
-                f"end-use controls (screening, military end use) still apply; the classification is {CONFIRM}."
-                + _row_note(country),
-                evidence=_evidence(
-                    item, country, eccn_entry=entry.key, reasons=list(entry.reasons), **chart_note
-                ),
-                guidance=(KYC,),
-            )
-        ]
+        key = ("NLR", item.name, item.eccn, item.path, country.code, entry.key)
+        return [_remembered(tables, key, lambda: _nlr(item, country, entry, clear, chart_note))]
     findings: list[Finding] = []
     government, why = government_end_user(transaction)
     ace = _ace(item, transaction, country, entry, government, why) if entry.ace else None
@@ -291,6 +305,21 @@ def _determine(item: Item, transaction: Transaction, country: Country, entry: Ec
     if enc is not None and enc[0]:
         findings.append(_exception_finding("HRDD-EXP-004", item, country, entry, enc[1], government, why))
     return findings
+
+
+def _nlr(item: Item, country: Country, entry: Eccn, clear: list[str], chart_note: dict[str, Any]) -> Finding:
+    return Finding(
+        rule_id="HRDD-EXP-002",
+        outcome=Outcome.PASS,
+        severity=Severity.NONE,
+        message=f"No licence required (NLR) determined for {item.name!r} (ECCN {item.eccn}, entry "
+        f"{entry.key}: reasons for control {', '.join(entry.reasons)}) to {_where(country)}: the "
+        f"Commerce Country Chart has no X in {', '.join(clear)} for that destination. Part 744 end-user and "
+        f"end-use controls (screening, military end use) still apply; the classification is {CONFIRM}."
+        + _row_note(country),
+        evidence=_evidence(item, country, eccn_entry=entry.key, reasons=list(entry.reasons), **chart_note),
+        guidance=(KYC,),
+    )
 
 
 def _ace(
@@ -488,6 +517,14 @@ def _review(
 ) -> Finding | None:
     if potential < context.config["review_at"]:
         return None
+    capabilities = context.profile(item).capabilities
+    key = ("review", item.name, item.eccn, item.path, item.categories, capabilities, potential, declared)
+    return _remembered(tables, key, lambda: _reviewed(item, tables, context, potential, declared))
+
+
+def _reviewed(
+    item: Item, tables: Tables, context: CheckContext, potential: int, declared: str
+) -> Finding | None:
     candidates, basis, likely = _candidates(item, tables, context)
     if not candidates:
         return None
@@ -547,21 +584,24 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     if age <= limit:
         return []
     against = f"the transaction date {reference.isoformat()}" if transaction.date else "today"
-    return [
-        Finding(
-            rule_id="HRDD-EXP-010",
-            outcome=Outcome.INFO,
-            severity=Severity.LOW,
-            message=f"Export-control data is {age} days old: the ECCN and Country Chart tables are as of "
-            f"{tables.as_of.isoformat()}, measured against {against}, beyond the policy's max_age_days ({limit}). "
-            "Check the eCFR for amendments to Parts 738, 740, 742, 746 and 774.",
-            evidence={
-                "export_controls.as_of": tables.as_of.isoformat(),
-                "reference_date": reference.isoformat(),
-                "age_days": age,
-                "max_age_days": limit,
-            },
-            guidance=(KYC,),
-            remediation="Update data/eccns.toml and data/country_chart.toml (or the team's files) from the eCFR.",
-        )
-    ]
+    key = ("age", reference, limit, against)
+    return [_remembered(tables, key, lambda: _data_age(tables, reference, age, limit, against))]
+
+
+def _data_age(tables: Tables, reference: _dt.date, age: int, limit: int, against: str) -> Finding:
+    return Finding(
+        rule_id="HRDD-EXP-010",
+        outcome=Outcome.INFO,
+        severity=Severity.LOW,
+        message=f"Export-control data is {age} days old: the ECCN and Country Chart tables are as of "
+        f"{tables.as_of.isoformat()}, measured against {against}, beyond the policy's max_age_days ({limit}). "
+        "Check the eCFR for amendments to Parts 738, 740, 742, 746 and 774.",
+        evidence={
+            "export_controls.as_of": tables.as_of.isoformat(),
+            "reference_date": reference.isoformat(),
+            "age_days": age,
+            "max_age_days": limit,
+        },
+        guidance=(KYC,),
+        remediation="Update data/eccns.toml and data/country_chart.toml (or the team's files) from the eCFR.",
+    )
