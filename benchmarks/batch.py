@@ -13,8 +13,10 @@ ratio (shared machines are noisy; ratios travel better than absolute figures):
   without the interpreter's start-up), the ratio, and the peak resident memory of the
   parent and of each worker read from ``/proc`` while it runs: the same at N/10 and N
   means memory does not grow with the input;
-- measures, in this process, what one line costs: JSON parsing, ``Engine.assess``, the
-  report dict and its JSON.
+- measures, in this process, what one line costs: JSON parsing, ``Engine.assess`` and the
+  report's JSON as the batch writes it (``Assessment.to_json``: joined from the JSON each
+  finding and record keeps), beside the report dict and its JSON written whole (what the
+  batch did before, ``orjson.dumps(assessment.to_dict())``: the same bytes).
 
 Each output file is deleted after its run (a report is tens of KB: 100,000 of them take
 several GB).
@@ -129,8 +131,10 @@ def child_main(argv: Sequence[str]) -> int:
     # CPU seconds (user + system) of this process and of its (joined) workers during the
     # batch: a figure that other load on the machine disturbs far less than wall time.
     cpu = [(a.ru_utime + a.ru_stime) - (b.ru_utime + b.ru_stime) for a, b in zip(after, before, strict=True)]
+    system = sum(a.ru_stime - b.ru_stime for a, b in zip(after, before, strict=True))
     result["parent_cpu_us_per_line"] = cpu[0] / summary.lines * 1e6
     result["worker_cpu_us_per_line"] = cpu[1] / summary.lines * 1e6
+    result["system_cpu_us_per_line"] = system / summary.lines * 1e6  # of both: the kernel's share
     result["output_bytes"] = Path(output).stat().st_size
     Path(output).unlink()
     print(json.dumps(result))
@@ -147,7 +151,7 @@ def breakdown(policy: str, count: int = 3000) -> dict[str, float]:
     lines = [orjson.dumps(d) for d in corpus.transactions(count, seed=11)]
     as_of = dt.date(2026, 12, 1)
     clock = time.perf_counter
-    totals = dict.fromkeys(("parse JSON line", "Engine.assess", "report dict", "report JSON"), 0.0)
+    totals = dict.fromkeys(("parse JSON line", "Engine.assess", "report JSON", "dict", "dict JSON"), 0.0)
     size = 0
     for index, raw in enumerate(lines):
         start = clock()
@@ -157,14 +161,19 @@ def breakdown(policy: str, count: int = 3000) -> dict[str, float]:
         assessed = clock()
         report = assessment.to_dict(copy_values=False)
         built = clock()
-        text = orjson.dumps(report, option=orjson.OPT_APPEND_NEWLINE)
+        whole = orjson.dumps(report, option=orjson.OPT_APPEND_NEWLINE)
+        dumped = clock()
+        text = assessment.to_json()  # after the whole one: findings new to this report are written here
         done = clock()
+        if text != whole:
+            raise SystemExit(f"line {index}: the report's JSON differs from orjson.dumps(to_dict())")
         if index < count // 3:
             continue  # warm-up: caches fill as they would early in a real batch
         totals["parse JSON line"] += parsed - start
         totals["Engine.assess"] += assessed - parsed
-        totals["report dict"] += built - assessed
-        totals["report JSON"] += done - built
+        totals["report JSON"] += done - dumped
+        totals["dict"] += built - assessed
+        totals["dict JSON"] += dumped - built
         size += len(text)
     measured = count - count // 3
     result = {label: seconds / measured * 1e6 for label, seconds in totals.items()}
@@ -190,12 +199,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"policy {Path(args.policy).name} · load average before {os.getloadavg()[0]:.2f}"
     )
     steps = breakdown(args.policy)
-    total = sum(v for k, v in steps.items() if k != "report bytes")
+    counted = ("parse JSON line", "Engine.assess", "report JSON")
+    total = sum(steps[label] for label in counted)
+    whole = steps["dict"] + steps["dict JSON"]
     print("\nper line, in one process (us):")
-    for label, value in steps.items():
-        if label != "report bytes":
-            print(f"  {label:<20} {value:>8.1f}")
+    for label in counted:
+        print(f"  {label:<20} {steps[label]:>8.1f}")
     print(f"  {'total':<20} {total:>8.1f}  (= {1e6 / total:,.0f} lines/s before reading and writing)")
+    print(
+        f"  the same report as a dict ({steps['dict']:.1f}) and its JSON ({steps['dict JSON']:.1f}), as the batch "
+        f"wrote it before: {whole:.1f} (report JSON {whole / steps['report JSON']:.1f}x faster)"
+    )
     print(f"  report size {steps['report bytes'] / 1024:.1f} KiB per line")
 
     with tempfile.TemporaryDirectory(dir=args.dir) as directory:
@@ -218,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"\n{'N':>9} {'workers':>8} {'lines/s':>9} {'per worker':>11} {'parent MiB':>11} {'worker MiB':>11}"
-        f" {'CPU us/line':>12} {'of it parent':>13}"
+        f" {'CPU us/line':>12} {'of it parent':>13} {'of it system':>13}"
     )
     for count, workers, result in rows:
         rate = result["lines_per_second"]
@@ -227,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{count:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
             f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
-            f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f}"
+            f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f} {result['system_cpu_us_per_line']:>13.0f}"
         )
     by = {(count, workers): result for count, workers, result in rows}
     print()

@@ -472,3 +472,30 @@ def test_spawned_workers_write_what_one_worker_writes(tmp_path, monkeypatch, cap
     second = read_output(tmp_path / "two.jsonl")
     assert timeless(read_output(tmp_path / "one.jsonl")) == timeless(second)
     assert second[0]["provenance"]["lock"]["status"] == "skipped"
+
+
+@pytest.mark.parametrize("most", [1, 7, 100_000])
+def test_gathered_writes_resume_after_short_writes(tmp_path, monkeypatch, most):
+    """A worker writes a chunk's lines with gathering writes, more lines than one call takes,
+    and a write may take fewer bytes than given: every byte lands once, in order."""
+    from hrdd import batch
+
+    monkeypatch.setattr(batch, "_IOV_MAX", 16)
+    real = os.writev
+    calls = []
+
+    def short(fd: int, buffers: Sequence[bytes]) -> int:
+        assert len(buffers) <= 16
+        calls.append(len(buffers))
+        return real(fd, [b"".join(buffers)[:most]])
+
+    monkeypatch.setattr(os, "writev", short)
+    lines = [f'{{"line": {n}, "pad": "{"x" * (n % 13)}"}}\n'.encode() for n in range(40)]
+    path = tmp_path / "out.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        batch._write_all(fd, lines)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"".join(lines)
+    assert len(calls) >= 3  # 40 lines take at least three calls of 16

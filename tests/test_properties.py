@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -347,7 +348,13 @@ def assess_or_refuse(engine: hrdd.Engine, validator: Any, document: Any) -> hrdd
             assert problem.message
         return None
     event(f"assessed: {assessment.decision.value}")
-    report = json.loads(engine.render(assessment, "json"))
+    rendered = engine.render(assessment, "json")
+    # Reports are joined from the JSON each finding and record keeps (hrdd.reportjson): byte
+    # for byte the document to_dict gives, indented as `hrdd assess` prints it, compact as
+    # `hrdd batch` writes it.
+    assert rendered.encode() == orjson.dumps(assessment.to_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+    assert assessment.to_json() == orjson.dumps(assessment.to_dict()) + b"\n"
+    report = json.loads(rendered)
     assert [f"{e.json_path}: {e.message}" for e in validator.iter_errors(report)] == []
     assert report["transaction_id"] == document["id"]
     engine.render(assessment, "text")

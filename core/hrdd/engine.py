@@ -158,8 +158,9 @@ ENFORCED_CACHE_SIZE = 4096
 def _unshared_counts() -> tuple[int, int]:
     """The reference counts Engine._check reads for a hook's answer and for a finding in it
     when nothing else holds them, measured the way _check reads them (so they follow the
-    interpreter); (0, 0) where there are no reference counts (never taken as unshared)."""
-    if not hasattr(sys, "getrefcount"):
+    interpreter); (0, 0) where there are no reference counts, or no global lock to keep them
+    exact (then nothing is taken as unshared)."""
+    if not hasattr(sys, "getrefcount") or not getattr(sys, "_is_gil_enabled", lambda: True)():
         return 0, 0
 
     def answer() -> list[object]:
@@ -173,7 +174,7 @@ def _unshared_counts() -> tuple[int, int]:
 
 
 _UNSHARED_ANSWER, _UNSHARED_FINDING = _unshared_counts()
-_getrefcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda value: -1)
+_getrefcount: Callable[[Any], int] = sys.getrefcount if _UNSHARED_ANSWER else (lambda value: -1)
 _getweakrefcount = weakref.getweakrefcount
 
 
@@ -192,9 +193,9 @@ class _Enforcing:
     inputs; each is then enforced, copied and ranked once. ``enforced`` maps ``id(finding)``
     to (a weak reference to the plugin's finding, the subject it was reported on, the ranked
     enforced copy, its effective outcome). The reference is weak so that an entry lives only
-    as long as the plugin keeps the finding: findings built afresh for each transaction leave
-    with it (nothing accumulates for the garbage collector to traverse), and an id is never
-    trusted alone (a hit is confirmed by identity).
+    as long as the plugin keeps the finding (nothing accumulates for the garbage collector to
+    traverse), and an id is never trusted alone (a hit is confirmed by identity). A finding
+    nothing else holds is enforced in place and never remembered (see Engine._check).
     """
 
     __slots__ = ("declared", "enforced", "enforcement", "per_rule")
@@ -789,29 +790,14 @@ class Engine:
         else:
             ran = sum(1 for c in checks if c.hook in CHECK_HOOKS)
             reason = f"{ran} checks ran; none found a risk that needs safeguards or review."
-        # Each remediation with the rules that ask for it, in order: one rule (the usual case)
-        # as a string, several as a list.
-        safeguards: dict[str, str | list[str]] = {}
+        safeguards: dict[str, list[str]] = {}
         for key, _, finding in ranked:
             if key[0] > -2:
                 break  # sorted graver first: no further finding asks for a safeguard
-            remediation = finding.remediation
-            if remediation and finding.outcome is not _ERROR:
-                rules = safeguards.get(remediation)
-                rule = finding.rule_id
-                if rules is None:
-                    safeguards[remediation] = rule
-                elif type(rules) is str:
-                    if rules != rule:
-                        safeguards[remediation] = [rules, rule]
-                elif rule not in rules:
-                    rules.append(rule)
-        known = self._safeguards
-        required = []
-        for safeguard, rules in safeguards.items():
-            by = (rules,) if type(rules) is str else tuple(rules)
-            found = known.get((safeguard, by))
-            required.append(found if found is not None else self._required_safeguard(safeguard, by))
+            if finding.remediation and finding.outcome is not _ERROR:
+                rules = safeguards.setdefault(finding.remediation, [])
+                if finding.rule_id not in rules:
+                    rules.append(finding.rule_id)
         core, policy, plugins, data = self._provenance_parts
         provenance = Provenance(
             core, policy, plugins, data, input_sha256, assessed_at, as_of.isoformat(), self.lock_record
@@ -824,7 +810,7 @@ class Engine:
             risk=_risk(list(map(_WEIGHT, ranked))),
             findings=findings,
             checks=tuple(checks),
-            required_safeguards=tuple(required),
+            required_safeguards=tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items()),
             provenance=provenance,
             waived=waived,
             contributions=contributions,

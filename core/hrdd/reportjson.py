@@ -71,10 +71,6 @@ _check, _check_indented = _writers(CheckRecord, CheckRecord.to_dict)
 _safeguard, _safeguard_indented = _writers(RequiredSafeguard, RequiredSafeguard.to_dict)
 
 
-def _array(parts: Sequence[bytes]) -> _Fragment:
-    return _Fragment(b"[" + b",".join(parts) + b"]")
-
-
 def _array_indented(parts: Sequence[bytes]) -> _Fragment:
     """A list at the report's top level, its elements already indented for their depth."""
     return _Fragment(b"[\n    " + b",\n    ".join(parts) + b"\n  ]" if parts else b"[]")
@@ -156,35 +152,47 @@ def report_json(assessment: Assessment, *, indent: bool = False) -> bytes:
     """The report document (``schemas/report.schema.json``) as UTF-8 JSON ending in a newline:
     ``orjson.dumps(assessment.to_dict())`` (with ``OPT_INDENT_2`` when ``indent``) plus
     ``"\\n"``, byte for byte."""
-    findings = assessment.findings
     if indent:
-        finding, check, safeguard = _finding_indented, _check_indented, _safeguard_indented
-        array = _array_indented
-        listed = array([f._json_indented or finding(f) for f in findings])
-        waived = array([f._json_indented or finding(f) for f in assessment.waived])
-        checks = array([c._json_indented or check(c) for c in assessment.checks])
-        safeguards = array([s._json_indented or safeguard(s) for s in assessment.required_safeguards])
-    else:
-        array = _array
-        listed = array([f._json or _finding(f) for f in findings])
-        waived = array([f._json or _finding(f) for f in assessment.waived])
-        checks = array([c._json or _check(c) for c in assessment.checks])
-        safeguards = array([s._json or _safeguard(s) for s in assessment.required_safeguards])
+        return _indented(assessment)
+    findings = assessment.findings
     risk = assessment.risk
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "transaction_id": assessment.transaction_id,
-        "decision": assessment.decision._value_,
-        "reason": assessment.reason,
-        "risk": {"score": risk.score, "level": risk.level},
-        "findings": listed,
-        "required_safeguards": safeguards,
-        "checks": checks,
-        "waived": waived,
-        "provenance": _Fragment(_provenance(assessment.provenance, indent)),
+    head: bytes = _dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "transaction_id": assessment.transaction_id,
+            "decision": assessment.decision._value_,
+            "reason": assessment.reason,
+            "risk": {"score": risk.score, "level": risk.level},
+        }
+    )
+    tail: bytes = _dumps(_tail(assessment), option=_COMPACT)
+    # One join of the pieces (each list's elements joined first): the 50-odd KB of a report
+    # are copied twice, and no piece is written again.
+    return b"".join(
+        (
+            head[:-1],  # without its closing brace
+            b',"findings":[',
+            b",".join([f._json or _finding(f) for f in findings]),
+            b'],"required_safeguards":[',
+            b",".join([s._json or _safeguard(s) for s in assessment.required_safeguards]),
+            b'],"checks":[',
+            b",".join([c._json or _check(c) for c in assessment.checks]),
+            b'],"waived":[',
+            b",".join([f._json or _finding(f) for f in assessment.waived]),
+            b'],"provenance":',
+            _provenance(assessment.provenance, False),
+            b",",
+            tail[1:],  # without its opening brace
+        )
+    )
+
+
+def _tail(assessment: Assessment) -> dict[str, Any]:
+    """The report's last members, which differ report by report (written whole)."""
+    return {
         "errors": [
             {"plugin": f.plugin, "rule_id": f.rule_id, "message": f.message}
-            for f in findings
+            for f in assessment.findings
             if f.outcome is _ERROR
         ],
         "contributions": dict(assessment.contributions),
@@ -193,5 +201,27 @@ def report_json(assessment: Assessment, *, indent: bool = False) -> bytes:
             for name, (value, source) in sorted(assessment.facts.items())
         },
     }
-    written: bytes = _dumps(document, option=_INDENTED if indent else _COMPACT)
+
+
+def _indented(assessment: Assessment) -> bytes:
+    """The indented report: the document with each list and the provenance as a fragment
+    already indented for where it stands."""
+    finding, check, safeguard = _finding_indented, _check_indented, _safeguard_indented
+    risk = assessment.risk
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "transaction_id": assessment.transaction_id,
+        "decision": assessment.decision._value_,
+        "reason": assessment.reason,
+        "risk": {"score": risk.score, "level": risk.level},
+        "findings": _array_indented([f._json_indented or finding(f) for f in assessment.findings]),
+        "required_safeguards": _array_indented(
+            [s._json_indented or safeguard(s) for s in assessment.required_safeguards]
+        ),
+        "checks": _array_indented([c._json_indented or check(c) for c in assessment.checks]),
+        "waived": _array_indented([f._json_indented or finding(f) for f in assessment.waived]),
+        "provenance": _Fragment(_provenance(assessment.provenance, True)),
+        **_tail(assessment),
+    }
+    written: bytes = _dumps(document, option=_INDENTED)
     return written

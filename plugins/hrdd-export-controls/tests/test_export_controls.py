@@ -3,6 +3,7 @@ and the data files' validation."""
 
 from __future__ import annotations
 
+import datetime
 import re
 import shutil
 import tomllib
@@ -344,3 +345,55 @@ def test_missing_meta_and_missing_file(tmp_path: Path) -> None:
     assert "$.meta" in _problems(tmp_path, eccns, chart)
     with pytest.raises(hrdd.PolicyError):
         engine(tmp_path, _config(tmp_path / "nope.toml", chart))
+
+
+# --------------------------------------------------------------------------------------
+# Remembered findings
+# --------------------------------------------------------------------------------------
+
+MASS_MARKET = {"name": "Crypto Router", "eccn": "5A992.c", "description": "VPN router"}
+REMEMBERED_CASES = [
+    (IP_SURVEILLANCE, {"country": "DE"}),
+    (MASS_MARKET, {"country": "DE"}),
+    ({**MASS_MARKET, "name": "Crypto Router Pro"}, {"country": "DE"}),  # the name is in the message
+    (MASS_MARKET, {"country": "FR"}),
+    (FACE_SDK, {}),
+    ({**MASS_MARKET, "eccn": "5A992"}, {"country": "DE"}),  # the same entry; the ECCN as given is evidence
+    (FACE_SDK, PUBLIC_SECURITY_CN),
+    (INTRUSION, {}),
+]
+
+
+def _report(assessment: hrdd.Assessment) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in assessment.findings if f.plugin == "hrdd-export-controls"]
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_remembered_findings_are_those_a_fresh_engine_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dated: bool
+) -> None:
+    """Findings are built once per key (everything their builder reads) and handed out again;
+    a memory bounded to a few entries is emptied and refilled, and every report is still
+    what an engine seeing the transaction first would write."""
+    from hrdd_export_controls import plugin
+
+    monkeypatch.setattr(plugin, "MEMO_SIZE", 3)
+    documents = []
+    for index, (item, end_user) in enumerate(REMEMBERED_CASES):
+        document = transaction(item, end_user)
+        document["items"].append({**document["items"][0], "id": "item-2"})  # items[1]: another path
+        if dated:
+            document["date"] = f"2027-0{1 + index % 3}-01"  # the data's age differs by date
+        else:
+            del document["date"]  # measured against as_of
+        document["id"] = f"TX-{index}"
+        documents.append(document)
+    shared = engine(tmp_path, "max_age_days = 100\n")
+    memory = shared.plugins.by_name["hrdd-export-controls"].state.remembered
+    (tmp_path / "alone").mkdir()
+    for index, document in enumerate([*documents, *reversed(documents), *documents]):
+        as_of = datetime.date(2027, 3 + index % 2, 1)
+        alone = engine(tmp_path / "alone", "max_age_days = 100\n")
+        assert _report(shared.assess(document, as_of=as_of)) == _report(alone.assess(document, as_of=as_of))
+        assert len(memory) <= 3
+    assert memory  # it was used
