@@ -760,3 +760,28 @@ def test_one_log_shared_by_threads(tmp_path, decisions, kind):
         records = list(pool.map(lambda _: log_assessment(log, report, transaction), range(20)))
     assert sorted(r.seq for r in records) == list(range(1, 21))
     assert (verify(target).intact, verify(target).records) == (True, 20)
+
+
+@pytest.mark.parametrize("sink", ["jsonl", "sqlite"])
+def test_a_head_kept_outside_the_log_detects_records_cut_from_its_end(capsys, tmp_path, decisions, sink):
+    target = str(tmp_path / "d.jsonl") if sink == "jsonl" else f"sqlite:///{tmp_path / 'd.db'}"
+    build_log(target, decisions, 4)
+    code, out, _ = run(capsys, "audit", "verify", target)
+    assert code == 0
+    head = out.split("last hash ")[1].split()[0]
+    build_log(target, decisions, 2)  # the log goes on: the kept head is still in it
+    code, out, _ = run(capsys, "audit", "verify", target, "--expect-head", head)
+    assert code == 0 and "is record seq 4; 2 record(s) appended since" in out
+    # cut the last three records: the chain that is left is intact, the kept head is gone
+    if sink == "jsonl":
+        path = tmp_path / "d.jsonl"
+        path.write_bytes(b"".join(lines_of(path)[:3]))
+    else:
+        with sqlite3.connect(tmp_path / "d.db") as connection:
+            connection.execute("DELETE FROM decisions WHERE seq > 3")
+        connection.close()
+    assert run(capsys, "audit", "verify", target)[0] == 0
+    code, out, _ = run(capsys, "audit", "verify", target, "--expect-head", head)
+    assert code == 1 and "is not in the log: records were cut from its end, or the log was rewritten" in out
+    code, out, _ = run(capsys, "audit", "verify", target, "--expect-head", head, "--json")
+    assert code == 1 and json.loads(out)["expected_head"] == {"head": head, "found": False, "seq": None}

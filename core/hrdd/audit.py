@@ -42,6 +42,12 @@ def add_audit_command(commands: Any) -> None:
     )
     verify.add_argument("log", metavar="LOG", help="the decision log: a JSON Lines file or sqlite:///PATH")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="a last hash printed by an earlier audit verify and kept outside the log: the log must "
+        "still contain that record (records cut from its end, or a log rewritten from scratch, fail)",
+    )
     verify.set_defaults(handler=cmd_audit_verify)
 
 
@@ -51,13 +57,37 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from hrdd.decisionlog import verify
 
     result = verify(args.log)
+    expected: dict[str, Any] | None = None
+    if result.intact and args.expect_head:
+        from hrdd.decisionlog import find_head
+
+        head = args.expect_head.strip().lower()
+        seq = find_head(args.log, head)
+        expected = {"head": head, "found": seq is not None, "seq": seq}
     if args.json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        document = result.to_dict()
+        if expected is not None:
+            document["expected_head"] = expected
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         print(result.summary())
         if result.intact and result.records:
             print(f"{args.log}: last hash {result.head}")
-    return _OK if result.intact else _BROKEN
+        if expected is not None:
+            if expected["found"]:
+                since = result.records - int(expected["seq"])
+                print(
+                    f"{args.log}: the expected head {expected['head'][:12]} is record seq {expected['seq']}; "
+                    f"{since} record(s) appended since"
+                )
+            else:
+                print(
+                    f"{args.log}: the expected head {expected['head'][:12]} is not in the log: records were "
+                    "cut from its end, or the log was rewritten"
+                )
+    if not result.intact or (expected is not None and not expected["found"]):
+        return _BROKEN
+    return _OK
 
 
 def assess_log(engine: Engine, target: str | None) -> tuple[DecisionLog, bool] | None:

@@ -763,6 +763,31 @@ def verify(target: str | Path) -> VerifyResult:
     return open_log(target).verify()
 
 
+def find_head(target: str | Path, head: str) -> int | None:
+    """The seq of the record whose hash is ``head`` in an (intact) log, or None when no record
+    has it: with a head kept outside the log, records cut from its end or a rewritten log are
+    detected. Records are canonical JSON, so a record's own hash appears as ``"hash":"<hex>"``
+    only in that record (the same text inside a string value would be escaped)."""
+    import orjson
+
+    kind, path = split_target(str(target))
+    if kind == "sqlite":
+        import sqlite3
+
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = connection.execute("SELECT seq FROM decisions WHERE hash = ?", (head,)).fetchone()
+        finally:
+            connection.close()
+        return int(row[0]) if row else None
+    needle = b'"hash":"' + head.encode("ascii", "replace") + b'"'
+    with Path(path).open("rb") as handle:
+        for line in handle:
+            if needle in line:
+                return int(orjson.loads(line)["seq"])
+    return None
+
+
 def open_policy_log(policy: Policy, target: str | Path | None = None) -> DecisionLog | None:
     """The decision log a policy's ``[log]`` table configures (with its masks), or the log at
     ``target`` with the policy's masks; None when neither gives a target."""
