@@ -223,6 +223,22 @@ def test_the_generated_sources_are_clean_python(name, tmp_path):
         assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
+def test_the_generated_plugin_type_checks_strictly_against_the_typed_core(tmp_path):
+    """hrdd ships py.typed: a plugin author's ``mypy --strict`` sees the core's types, and the
+    generated plugin passes it."""
+    pytest.importorskip("mypy", reason="mypy is not installed (pip install -e .[test])")
+    assert main(["new-plugin", NAME, "--dir", str(tmp_path)]) == 0
+    package = tmp_path / NAME / NAME.replace("-", "_")
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy"), str(package)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Success" in checked.stdout
+
+
 # --------------------------------------------------------------------------------------
 # Refusals (exit 2, nothing written)
 # --------------------------------------------------------------------------------------

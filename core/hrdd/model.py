@@ -664,13 +664,28 @@ def _check_rule_id(value: object) -> None:
         )
 
 
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    """A converter with a type: ``converter=tuple`` leaves attrs' generated ``__init__``
+    typed as ``Iterable[_T_co]`` for a type checker, so a plugin checked with ``mypy --strict``
+    could not call it."""
+    return tuple(values)
+
+
+def _datasets(values: Iterable[DataSet]) -> tuple[DataSet, ...]:
+    return tuple(values)
+
+
+def _rules(values: Iterable[RuleInfo]) -> tuple[RuleInfo, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class RuleInfo:
     """A rule a plugin can report: its stable id, what it checks, the clauses it cites."""
 
     id: str = attrs.field(validator=lambda _, __, value: _check_rule_id(value))
     title: str
-    guidance: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    guidance: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
 
 @attrs.frozen
@@ -706,7 +721,7 @@ class PluginSetup:
     back to each check as ``context.state``. State belongs to one engine: two engines built
     with different configurations never share it."""
 
-    data: tuple[DataSet, ...] = attrs.field(default=(), converter=tuple)
+    data: tuple[DataSet, ...] = attrs.field(default=(), converter=_datasets)
     state: Any = None
 
 
@@ -720,14 +735,14 @@ class PluginInfo:
     (a plugin never keeps its own version string).
     """
 
-    clauses: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    rules: tuple[RuleInfo, ...] = attrs.field(default=(), converter=tuple)
+    clauses: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    rules: tuple[RuleInfo, ...] = attrs.field(default=(), converter=_rules)
     config_schema: Mapping[str, Any] = attrs.field(factory=dict)
     description: str = ""
     # Transaction facts (hrdd_transaction_facts) the plugin publishes, and those its own facts
     # hook reads: the engine runs publishers before their readers.
-    publishes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    reads: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    publishes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    reads: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     name: str = ""
     version: str = ""
 
