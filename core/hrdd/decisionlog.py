@@ -19,6 +19,7 @@ last line, which was never acknowledged: the next append removes it and continue
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as _dt
 import hashlib
@@ -362,7 +363,7 @@ class Masker:
 # --------------------------------------------------------------------------------------
 
 
-class DecisionLog:
+class DecisionLog(abc.ABC):
     """Where decisions are appended. Build with :func:`open_log`; nothing is opened until the
     first append, and nothing stays open between appends: one log object may be shared by
     threads and used on both sides of a ``fork``, and several processes may append to one
@@ -386,7 +387,7 @@ class DecisionLog:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook a sink may override; nothing to release today
         """Release what the log holds open (nothing, today: each append opens and closes)."""
 
     def append(self, report: Mapping[str, Any], transaction: Mapping[str, Any], input_sha256: str) -> Record:
@@ -426,12 +427,13 @@ class DecisionLog:
         }
         return self._append(body)
 
+    @abc.abstractmethod
     def _append(self, body: dict[str, Any]) -> Record:
-        raise NotImplementedError
+        """Seal ``body`` after the last record and write it (the sink's own locking and sync)."""
 
+    @abc.abstractmethod
     def verify(self) -> VerifyResult:
         """Check the whole chain; see :func:`verify`."""
-        raise NotImplementedError
 
     def _seal(self, body: Mapping[str, Any], last: Mapping[str, Any] | None) -> Record:
         """The record that follows ``last`` (None: the first record)."""
