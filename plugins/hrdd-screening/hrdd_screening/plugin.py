@@ -28,7 +28,7 @@ from hrdd import (
     hookimpl,
 )
 from hrdd_screening.index import Index, Match
-from hrdd_screening.lists import LICENCES, LoadedList, load_list
+from hrdd_screening.lists import LICENCES, Entry, LoadedList, load_list
 
 STAKEHOLDERS = "draft-2019:consideration-5"
 SANCTIONS = "draft-2019:trend-sanctions"
@@ -87,6 +87,15 @@ class Screening(NamedTuple):
     hits: tuple[Hit, ...]
 
 
+def is_prohibiting(entry: Entry, prohibiting: frozenset[str]) -> bool:
+    """Whether a list entry is on a prohibiting list: one of its source codes is configured,
+    or a configured name longer than a code appears in its source text."""
+    if entry.codes & prohibiting:
+        return True
+    source = entry.source.upper()
+    return any(len(code) > 4 and code in source for code in prohibiting)
+
+
 class State:
     """What hrdd_configure loaded: the lists and their index, and a small memo of screenings
     (the facts hook and the end-user check read the same one)."""
@@ -101,10 +110,7 @@ class State:
         self.memo: dict[tuple[Subject, ...], Screening] = {}
 
     def is_prohibiting(self, match: Match) -> bool:
-        if match.entry.codes & self.prohibiting:
-            return True
-        source = match.entry.source.upper()
-        return any(len(code) > 4 and code in source for code in self.prohibiting)
+        return is_prohibiting(match.entry, self.prohibiting)
 
     def screen(self, subjects: tuple[Subject, ...]) -> Screening:
         found = self.memo.get(subjects)

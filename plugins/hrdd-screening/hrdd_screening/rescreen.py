@@ -33,7 +33,7 @@ from hrdd.errors import InputError
 from hrdd_screening.index import GENERIC_WORDS, Frequencies, Index, Match, frequencies
 from hrdd_screening.lists import Entry, LoadedList, load_list, no_gc
 from hrdd_screening.normalise import tokens as name_tokens
-from hrdd_screening.plugin import CONFIG_SCHEMA, Subject
+from hrdd_screening.plugin import CONFIG_SCHEMA, Subject, is_prohibiting
 
 PLUGIN = "hrdd-screening"
 
@@ -152,13 +152,6 @@ def settings_from_policy(policy: str | None) -> tuple[Settings, str]:
         ),
         where,
     )
-
-
-def is_prohibiting(entry: Entry, prohibiting: frozenset[str]) -> bool:
-    if entry.codes & prohibiting:
-        return True
-    source = entry.source.upper()
-    return any(len(code) > 4 and code in source for code in prohibiting)
 
 
 # The new list's entries, for a forked process that counts their token frequencies while
