@@ -175,26 +175,32 @@ class _Background:
         self._result = self._pool.apply_async(_count_shared)
 
     def get(self) -> Frequencies:
-        global _SHARED_ENTRIES
         try:
             found: Frequencies = self._result.get()
         finally:
-            self._pool.close()
-            self._pool.join()
-            _SHARED_ENTRIES = []
+            self.stop()
         return found
+
+    def stop(self) -> None:
+        """End the counting process (whether or not its answer was needed)."""
+        global _SHARED_ENTRIES
+        self._pool.terminate()
+        self._pool.join()
+        _SHARED_ENTRIES = []
 
 
 def _near_set(entries: list[Entry]) -> set[str]:
     """Every distinctive token of the entries' names and aliases and every one-deletion
     variant of one: a name can only reach the threshold by matching a distinctive token
-    (equal or one edit apart), so a name with no token near this set is no match."""
+    (equal or one edit apart), so a name with no token near this set is no match. A name made
+    of generic words only ("National Security Services") has no distinctive token: all its
+    words count, or the party listed under it would never be found."""
     near: set[str] = set()
     for entry in entries:
         for original in (entry.name, *entry.alt_names):
-            for token in name_tokens(original):
-                if token in GENERIC_WORDS:
-                    continue
+            tokens = name_tokens(original)
+            distinctive = [token for token in tokens if token not in GENERIC_WORDS] or list(tokens)
+            for token in distinctive:
                 near.add(token)
                 if len(token) >= 4:
                     near.update(token[:i] + token[i + 1 :] for i in range(len(token)))
@@ -228,6 +234,12 @@ class Rescreener:
         self.name_near: dict[str, bool] = {}
         self.memo: dict[tuple[str, str | None], list[Match]] = {}
         self.transactions = 0
+
+    def close(self) -> None:
+        """Stop counting frequencies in the background if nothing needed them."""
+        if self._background is not None:
+            self._background.stop()
+            self._background = None
 
     def _ready(self) -> Index:
         if self.index is None:
@@ -327,6 +339,13 @@ def rescreen_corpus(corpus: Path, rescreener: Rescreener) -> Iterator[dict[str, 
     that could match (and the bad lines); those are scored once the whole list's token
     frequencies are there (counted meanwhile when the rescreener was built with
     ``background=True``)."""
+    try:
+        yield from _scan(corpus, rescreener)
+    finally:
+        rescreener.close()  # the background count, if nothing needed it (or the scan failed)
+
+
+def _scan(corpus: Path, rescreener: Rescreener) -> Iterator[dict[str, Any]]:
     import orjson
 
     from hrdd.documents import validator

@@ -286,3 +286,21 @@ def test_frequencies_counted_in_a_forked_process_give_the_same_records(
         records.append(list(rescreen_corpus(corpus, rescreener)))
         assert rescreener.transactions == 5
     assert records[0] == records[1] and [r["line"] for r in records[0]] == [2, 4]
+
+
+def test_an_entry_named_only_in_generic_words_is_still_found(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Generic words alone cannot make a match against a distinctive name, but a listed party
+    whose whole name is generic words ("National Security Services") matches its own name: the
+    quick test before scoring must not drop it (fail closed)."""
+    old = write(tmp_path / "old.csv", rows())
+    new = write(tmp_path / "new.csv", [*rows(), entry_row("fixture-200", "National Security Services")])
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(tx(1, "National Security Services LLC") + "\n" + tx(2, "Acme Retail GmbH") + "\n")
+    out_file = tmp_path / "hits.jsonl"
+    code, _, _ = run(capsys, "--old", str(old), "--new", str(new), str(corpus), "-o", str(out_file))
+    assert code == 1
+    [record] = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
+    assert record["line"] == 1 and record["hits"][0]["entry"] == "National Security Services"
+    assert record["hits"][0]["score"] == 100.0
