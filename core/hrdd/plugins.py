@@ -273,6 +273,43 @@ def _resolve_paths(
     return config
 
 
+def checked_config(
+    settings: PluginSettings, schema: Mapping[str, Any], where: str
+) -> tuple[dict[str, Any], list[Problem]]:
+    """A plugin's config table checked against its cerberus schema: the normalised config
+    (defaults applied, path values resolved against the policy file that set them) and every
+    problem, with its path in the policy.
+
+    :raises PluginLoadError: the schema itself is invalid.
+    """
+    import cerberus
+
+    table = f"$.plugins['{settings.name}']"
+    try:
+        validator = cerberus.Validator(dict(schema))
+    except Exception as exc:
+        raise PluginLoadError.single(
+            where, table, f"plugin {settings.name} declares an invalid config schema: {exc}"
+        ) from None
+    if not validator.validate(dict(settings.config)):
+        return {}, _cerberus_problems(validator.errors, f"{table}.config", where)
+    return _resolve_paths(validator.document, schema, settings), []
+
+
+def plugin_config(policy: Policy, name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """What a policy configures for one plugin, checked and normalised as the engine does it
+    (the schema's defaults where the policy does not enable the plugin): for a plugin's own
+    command, which reads the policy without building an engine.
+
+    :raises PolicyError: every problem of the plugin's config table.
+    """
+    settings = policy.plugin(name) or PluginSettings(name=name, policy_dir=policy.directory)
+    config, problems = checked_config(settings, schema, policy.source)
+    if problems:
+        raise PolicyError(problems)
+    return config
+
+
 def _only_implementation(pm: pluggy.PluginManager, hook: str, plugin: object) -> Callable[..., Any] | None:
     """The plugin's implementation of ``hook`` as a function of keyword arguments (an
     implementation may accept any subset of the hook's arguments, in any order)."""
@@ -444,7 +481,6 @@ def _describe_and_configure(
     source: str,
     policy: Policy,
 ) -> LoadedPlugin:
-    import cerberus
 
     where = policy.source
     table = f"$.plugins['{settings.name}']"
@@ -466,14 +502,7 @@ def _describe_and_configure(
             f"plugin {settings.name}: hrdd_plugin_info() returned {type(info).__name__}, expected PluginInfo",
         )
     info = attrs.evolve(info, name=settings.name, version=version)
-    try:
-        validator = cerberus.Validator(dict(info.config_schema))
-    except Exception as exc:
-        raise PluginLoadError.single(
-            where, table, f"plugin {settings.name} declares an invalid config schema: {exc}"
-        ) from None
-    valid = validator.validate(dict(settings.config))
-    problems = [] if valid else _cerberus_problems(validator.errors, f"{table}.config", where)
+    config, problems = checked_config(settings, info.config_schema, where)
     unknown_rules = sorted(set(settings.rule_enforcement) - {rule.id for rule in info.rules})
     if unknown_rules:
         known = ", ".join(rule.id for rule in info.rules) or "none"
@@ -486,7 +515,6 @@ def _describe_and_configure(
         )
     if problems:
         raise PolicyError(problems)
-    config = _resolve_paths(validator.document, info.config_schema, settings)
     setup = PluginSetup()
     configure = _only_implementation(pm, "hrdd_configure", plugin)
     if configure is not None:

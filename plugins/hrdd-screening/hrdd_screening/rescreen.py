@@ -120,28 +120,14 @@ class Settings(NamedTuple):
 def settings_from_policy(policy: str | None) -> tuple[Settings, str]:
     """The screening thresholds of a policy (the plugin's defaults where it does not set them,
     or does not enable the plugin), and a line saying where they came from."""
-    import cerberus
-
-    from hrdd.errors import PolicyError
+    from hrdd.plugins import plugin_config
     from hrdd.policy import Policy
 
     loaded = Policy.load(policy)
-    plugin = loaded.plugin(PLUGIN)
-    raw = dict(plugin.config) if plugin is not None else {}
-    raw.pop("lists", None)  # the lists to compare are given on the command line
-    schema = {key: rules for key, rules in CONFIG_SCHEMA.items() if key != "lists"}
-    validator = cerberus.Validator(schema)
-    if not validator.validate(raw):
-        raise PolicyError(
-            [
-                Problem(loaded.source, f"$.plugins.{PLUGIN}.config.{key}", str(message))
-                for key, messages in sorted(validator.errors.items())
-                for message in messages
-            ]
-        )
-    config = validator.document
+    config = plugin_config(loaded, PLUGIN, CONFIG_SCHEMA)  # its lists are ignored: given on the command line
+    enabled = loaded.plugin(PLUGIN) is not None
     where = f"policy {loaded.name} {loaded.version}" + (
-        "" if plugin else f" (does not enable {PLUGIN}: defaults)"
+        "" if enabled else f" (does not enable {PLUGIN}: defaults)"
     )
     return (
         Settings(
