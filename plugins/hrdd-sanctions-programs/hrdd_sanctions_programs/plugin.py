@@ -366,36 +366,38 @@ def _designations(hits: Any, data: ProgrammeData) -> list[Finding]:
             else ""
         )
         if confirmed:
-            findings.append(
-                Finding(
-                    rule_id="HRDD-SAN-009",
-                    outcome=Outcome.DO_NOT_PROCEED,
-                    severity=Severity.CRITICAL,
-                    message=f"{who} is {listed}, designated under {names}: a blocked person; U.S. persons may "
-                    f"not export to or deal with it.{abuse}",
-                    evidence=evidence,
-                    guidance=CLAUSES,
-                    subject=hit.get("party"),
-                    remediation="Do not proceed. Only an OFAC licence could authorise dealings; if compliance "
-                    "establishes from identifiers (address, registration, date of birth) that the party is not "
-                    "the designated one, record that determination and assess again.",
-                )
+            outcome, severity = Outcome.DO_NOT_PROCEED, Severity.CRITICAL
+            message = (
+                f"{who} is {listed}, designated under {names}: a blocked person; U.S. persons may not "
+                f"export to or deal with it.{abuse}"
+            )
+            remediation = (
+                "Do not proceed. Only an OFAC licence could authorise dealings; if compliance establishes "
+                "from identifiers (address, registration, date of birth) that the party is not the "
+                "designated one, record that determination and assess again."
             )
         else:
-            findings.append(
-                Finding(
-                    rule_id="HRDD-SAN-009",
-                    outcome=Outcome.ESCALATE,
-                    severity=Severity.HIGH,
-                    message=f"{who} may be {listed} (score {hit.get('score')}, a possible match), designated under "
-                    f"{names}.{abuse} {notes}".rstrip(),
-                    evidence=evidence,
-                    guidance=CLAUSES,
-                    subject=hit.get("party"),
-                    remediation="An analyst resolves the possible match with the party's identifiers before "
-                    "anything else; a designated person's property is blocked.",
-                )
+            outcome, severity = Outcome.ESCALATE, Severity.HIGH
+            message = (
+                f"{who} may be {listed} (score {hit.get('score')}, a possible match), designated under "
+                f"{names}.{abuse} {notes}"
+            ).rstrip()
+            remediation = (
+                "An analyst resolves the possible match with the party's identifiers before anything "
+                "else; a designated person's property is blocked."
             )
+        findings.append(
+            Finding(
+                rule_id="HRDD-SAN-009",
+                outcome=outcome,
+                severity=severity,
+                message=message,
+                evidence=evidence,
+                guidance=CLAUSES,
+                subject=hit.get("party"),
+                remediation=remediation,
+            )
+        )
     return findings
 
 
