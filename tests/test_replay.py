@@ -141,3 +141,13 @@ def test_report_without_transaction_needs_tx(capsys: pytest.CaptureFixture[str],
     report = stored(tmp_path, load(DRONE))
     code, _, err = run(capsys, "replay", str(report))
     assert code == 2 and "give the transaction document" in err
+
+
+def test_a_policy_file_gone_since_asks_for_policy(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    policy = tmp_path / "acme.toml"
+    policy.write_text('[policy]\nname = "acme"\nversion = "1"\nextends = "baseline"\n', encoding="utf-8")
+    report = stored(tmp_path, load(DRONE), policy)
+    policy.unlink()
+    code, out, err = run(capsys, "replay", str(report), str(DRONE))
+    assert code == 2 and out == ""
+    assert "$.provenance.policy.source" in err and "give --policy" in err

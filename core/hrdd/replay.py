@@ -117,12 +117,6 @@ def compare(stored: Mapping[str, Any], replayed: Mapping[str, Any]) -> list[str]
     return found
 
 
-def _read_json(path: Path, what: str) -> Any:
-    from hrdd import documents
-
-    return documents.parse_json(documents.read_text(path), str(path))
-
-
 def load_stored(report_path: Path, transaction_path: Path | None) -> tuple[dict[str, Any], Any, str]:
     """The stored report, the transaction document and where it came from.
 
@@ -131,7 +125,7 @@ def load_stored(report_path: Path, transaction_path: Path | None) -> tuple[dict[
     """
     from hrdd import documents
 
-    data = _read_json(report_path, "report")
+    data = documents.parse_json(documents.read_text(report_path), str(report_path))
     transaction: Any = None
     source = str(transaction_path) if transaction_path else str(report_path)
     if isinstance(data, Mapping) and "report" in data and "transaction" in data:
@@ -141,16 +135,7 @@ def load_stored(report_path: Path, transaction_path: Path | None) -> tuple[dict[
         report = data
     if not isinstance(report, Mapping):
         raise InputError.single(str(report_path), "$", "not an assessment report (a JSON object)")
-    problems = [
-        problem
-        for problem in (
-            []
-            if documents.validator("report").is_valid(report)
-            else documents.validator("report").problems(report, str(report_path))
-        )
-    ]
-    if problems:
-        raise InputError(problems)
+    documents.validator("report").validate(report, str(report_path))  # every problem, with its path
     if transaction_path is not None:
         transaction = documents.read_document(transaction_path)
         source = str(transaction_path)
@@ -159,12 +144,6 @@ def load_stored(report_path: Path, transaction_path: Path | None) -> tuple[dict[
             str(report_path), "TX.json", "give the transaction document the report assessed"
         )
     return dict(report), transaction, source
-
-
-def policy_of(report: Mapping[str, Any]) -> str:
-    """The policy a stored report was made under: a built-in name or the policy file's path."""
-    source = str(report["provenance"]["policy"]["source"])
-    return source.removeprefix("builtin:")
 
 
 def as_of(report: Mapping[str, Any]) -> _dt.date:
@@ -180,12 +159,13 @@ def replay(
     from hrdd.errors import TransactionError
 
     stored, transaction, source = load_stored(report_path, transaction_path)
-    chosen = policy or policy_of(stored)
-    if policy is None and not chosen.startswith(("/", ".")) and "/" in chosen and not Path(chosen).exists():
+    named = str(stored["provenance"]["policy"]["source"])
+    chosen = policy or named.removeprefix("builtin:")
+    if policy is None and not named.startswith("builtin:") and not Path(named).is_file():
         raise InputError.single(
             str(report_path),
             "$.provenance.policy.source",
-            f"the report's policy {chosen!r} is not found from here: give --policy",
+            f"the report's policy file {named!r} is not found from here: give --policy",
         )
     engine = Engine.from_policy(chosen, lock=lock)
     if not isinstance(transaction, Mapping):
