@@ -253,6 +253,7 @@ def run_command(command: Command, workspace: Workspace) -> subprocess.CompletedP
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--root-user-action=ignore",  # CI runs as root; the warning is not the guide's output
             "--no-deps",
             "--no-index",
             "--no-build-isolation",
