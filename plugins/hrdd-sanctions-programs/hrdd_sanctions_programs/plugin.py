@@ -303,7 +303,8 @@ def _data_age(
     )
 
 
-# Findings remembered per (data set, parties' identities and countries, reference date, max age):
+# Findings remembered per (data set, parties' identities and countries, transaction date or
+# else the assessment's date, max age):
 # customers and their intermediaries repeat across deals, and findings are immutable. Bounded;
 # each entry keeps its data set so an id reused after collection never matches.
 _MEMO: dict[tuple[Any, ...], tuple[ProgrammeData, list[Finding]]] = {}
@@ -317,7 +318,10 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     key = (
         id(data),
         tuple(found),
-        transaction.date or context.as_of,
+        # the date the data's age is measured against, and which one: a deal dated D and an
+        # undated deal assessed on D are told apart ("the transaction date D" against "today")
+        transaction.date,
+        None if transaction.date else context.as_of,
         context.config["max_age_days"],
     )
     designations = _designations(context.fact("screening.hits"), data)

@@ -157,6 +157,28 @@ def test_old_data_reports_its_age(tmp_path: Path) -> None:
     assert age.outcome == "info" and "153 days old" in age.message
 
 
+def test_data_age_says_what_it_was_measured_against_whatever_came_before(tmp_path: Path) -> None:
+    """A deal dated D and an undated deal assessed on D are measured alike but said apart,
+    in either order on the same engine (findings are remembered per deal shape)."""
+    import datetime as dt
+
+    engine = hrdd.Engine.from_policy(
+        policy(tmp_path, "[plugins.hrdd-sanctions-programs.config]\nmax_age_days = 30")
+    )
+    dated = transaction("NL", date="2025-12-01")
+    undated = transaction("NL")
+    del undated["date"]
+    day = dt.date(2025, 12, 1)
+    for order in ((dated, undated), (undated, dated)):
+        messages = {}
+        for document in order:
+            assessment = engine.assess(document, as_of=day)
+            [age] = [f for f in assessment.findings if f.rule_id == "HRDD-SAN-006"]
+            messages["date" in document] = age.message
+        assert "measured against the transaction date 2025-12-01" in messages[True]
+        assert "measured against today" in messages[False]
+
+
 def test_provenance_names_the_programme_file(engine: hrdd.Engine) -> None:
     assessment = engine.assess(transaction("NL"))
     assert "hrdd-sanctions-programmes" in [d.name for d in assessment.provenance.data]
