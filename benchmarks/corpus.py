@@ -4,6 +4,19 @@ The mix follows what an exporter of surveillance-capable products sees: mostly c
 and municipal deals with few capabilities, some government deals with serious ones, a few
 with red flags in the customisation request. ``unique_text=True`` appends a serial to every
 free text so no per-text cache can help (the cold case).
+
+Two shapes of the same mix (``shape=``):
+
+- ``"varied"`` (the default): every list is drawn afresh for every deal, in a random order:
+  each item's classification among three ECCNs, its design safeguards (any 0 to 5 of 7), the
+  contract's clauses (any 2 to 9 of 9). Hardly two deals share a contract or an item
+  configuration: what a memory keyed by them can save is least here.
+- ``"catalogue"``: what an exporter's order system sends. A product has one classification
+  and a standard configuration; one deal in four configures it differently (one safeguard
+  switched off, or an optional one on). A customer buys under its framework contract; one
+  deal in five amends it (a clause struck or added). Lists come in the system's own order
+  (the catalogue's), as any system writes them. The end users, items, requests, kinds,
+  quantities and values are drawn as in ``"varied"``.
 """
 
 from __future__ import annotations
@@ -168,22 +181,105 @@ CLAUSES = [
 ]
 
 
-def transaction(rng: random.Random, serial: int, unique_text: bool = False) -> dict[str, Any]:
-    """One transaction document (schema version 1)."""
+# The catalogue shape: each product's classification and standard design safeguards (by
+# product name), and each customer's framework contract (by end-user name).
+CATALOGUE: dict[str, tuple[str, list[str]]] = {
+    "Fixed dome camera 4MP": ("EAR99", ["role_based_access"]),
+    "Body-worn camera kit": ("5A992.c", ["audit_logging", "tamper_evident_logs", "role_based_access"]),
+    "Thermal perimeter camera": ("EAR99", ["role_based_access", "geofencing"]),
+    "Traffic enforcement camera": ("5A992.c", ["audit_logging", "role_based_access", "data_minimisation"]),
+    "Video management platform": ("5D992.c", ["audit_logging", "role_based_access", "data_minimisation"]),
+    "Face recognition SDK": ("5D992.c", ["audit_logging", "role_based_access", "volume_limits"]),
+    "Social listening suite": ("5D992.c", ["role_based_access", "data_minimisation"]),
+    "Network performance probe": ("5A992.c", ["role_based_access", "data_minimisation"]),
+    "Lawful interception mediation": (
+        "5A992.c",
+        ["audit_logging", "tamper_evident_logs", "role_based_access", "warrant_enforcement"],
+    ),
+    "Mobile forensic kit": ("5D992.c", ["audit_logging", "tamper_evident_logs", "warrant_enforcement"]),
+    "Survey drone": ("EAR99", ["geofencing"]),
+    "Rapid DNA analyser": ("EAR99", ["audit_logging", "role_based_access"]),
+    "Server hardware": ("EAR99", []),
+}
+FRAMEWORK_CONTRACTS: dict[str, list[str]] = {
+    "Harbour Logistics BV": ["export_compliance", "no_reexport", "data_handling"],
+    "City of Springfield Police": [
+        "export_compliance",
+        "end_use_certificate",
+        "no_reexport",
+        "use_limitation",
+        "data_handling",
+        "audit_rights",
+    ],
+    "National Telecom JSC": ["export_compliance", "end_use_certificate", "no_reexport", "use_limitation"],
+    "Ministry of Interior, Public Security Directorate": [
+        "export_compliance",
+        "end_use_certificate",
+        "no_reexport",
+        "use_limitation",
+        "audit_rights",
+        "suspend_and_terminate",
+    ],
+    "University Hospital Lab": ["export_compliance", "no_reexport", "data_handling"],
+    "Integrated Security Services LLC": [
+        "export_compliance",
+        "end_use_certificate",
+        "no_reexport",
+        "use_limitation",
+        "suspend_and_terminate",
+    ],
+    "Regional Border Guard": [
+        "export_compliance",
+        "end_use_certificate",
+        "no_reexport",
+        "use_limitation",
+        "data_handling",
+        "audit_rights",
+        "suspend_and_terminate",
+        "human_rights_training",
+    ],
+}
+SHAPES = ("varied", "catalogue")
+
+
+def _amended(rng: random.Random, standard: list[str], universe: list[str], share: float) -> list[str]:
+    """The standard list, or (with probability ``share``) one member struck or one added, in
+    the universe's order."""
+    chosen = set(standard)
+    if rng.random() < share:
+        extra = [name for name in universe if name not in chosen]
+        if chosen and (not extra or rng.random() < 0.5):
+            chosen.discard(rng.choice(standard))
+        else:
+            chosen.add(rng.choice(extra))
+    return [name for name in universe if name in chosen]
+
+
+def transaction(
+    rng: random.Random, serial: int, unique_text: bool = False, shape: str = "varied"
+) -> dict[str, Any]:
+    """One transaction document (schema version 1), of either shape (see the module)."""
     suffix = f" (ref {serial})" if unique_text else ""
+    catalogue = shape == "catalogue"
     items = []
     for index in range(rng.choice((1, 1, 1, 2, 2, 3))):
         product = rng.choice(PRODUCTS)
         request = rng.choice(REQUESTS)
+        if catalogue:
+            eccn, standard = CATALOGUE[product["name"]]
+            safeguards = _amended(rng, standard, SAFEGUARDS, 0.25)
+        else:
+            eccn = rng.choice(["EAR99", "5A992.c", "5D992.c"])
+            safeguards = rng.sample(SAFEGUARDS, rng.randint(0, 5))
         items.append(
             {
                 "id": f"I{index + 1}",
                 "name": product["name"],
                 "description": product["description"] + suffix,
-                "eccn": rng.choice(["EAR99", "5A992.c", "5D992.c"]),
+                "eccn": eccn,
                 "categories": product["categories"],
                 "capabilities": product["capabilities"],
-                "design_safeguards": rng.sample(SAFEGUARDS, rng.randint(0, 5)),
+                "design_safeguards": safeguards,
                 "customization": "configuration" if request else rng.choice(["none", "configuration"]),
                 **({"customization_request": request + suffix} if request else {}),
                 "quantity": rng.randint(1, 500),
@@ -212,14 +308,20 @@ def transaction(rng: random.Random, serial: int, unique_text: bool = False) -> d
         "end_user": end_user,
         "parties": [{"role": "distributor", "name": "Regional Distribution GmbH", "country": "DE"}],
         "contract": {
-            "clauses": rng.sample(CLAUSES, rng.randint(2, len(CLAUSES))),
+            "clauses": _amended(rng, FRAMEWORK_CONTRACTS[end_user["name"]], CLAUSES, 0.2)
+            if catalogue
+            else rng.sample(CLAUSES, rng.randint(2, len(CLAUSES))),
             "post_export": ["monitoring"],
         },
         "kyc": {"reluctant_end_use_information": False, "evasive_about_reexport": False},
     }
 
 
-def transactions(count: int, seed: int = 2026, unique_text: bool = False) -> Iterator[dict[str, Any]]:
+def transactions(
+    count: int, seed: int = 2026, unique_text: bool = False, shape: str = "varied"
+) -> Iterator[dict[str, Any]]:
+    if shape not in SHAPES:
+        raise ValueError(f"unknown corpus shape {shape!r}: one of {', '.join(SHAPES)}")
     rng = random.Random(seed)
     for serial in range(count):
-        yield transaction(rng, serial, unique_text)
+        yield transaction(rng, serial, unique_text, shape)

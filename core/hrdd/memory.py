@@ -1,0 +1,54 @@
+"""A bounded memory of built values, for plugins that return the same findings again.
+
+Findings are immutable values. A check that builds the same finding for the same inputs can
+remember it and return the very same object the next time: the engine then enforces, ranks
+and writes it once, and a batch of deals that share a customer, a product or a contract
+template costs a fraction of one where every finding is new.
+
+    from hrdd.memory import Memory
+
+    memory: Memory[tuple[Any, ...], Finding] = Memory()
+    key = (item.categories, item.design_safeguards, end_user.country)  # all the builder reads
+    finding = memory.get(key)
+    if finding is None:
+        finding = memory.keep(key, build(item, end_user))
+
+The key must hold everything the builder reads (besides what the memory belongs to, such as
+the plugin's state built from its configuration): two deals that give the same key must get
+the same finding, whatever came before. Keep a memory in the plugin's state (one per engine),
+not in a module global, so that two engines with different data or settings never share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+DEFAULT_SIZE = 1024
+
+
+class Memory(dict[K, V]):
+    """A dict that forgets everything when it is full, then fills again: a safety bound on
+    memory for long batches, at no cost per lookup (``get`` is the dict's own). The working
+    set of a batch (its customers, products and contract templates) refills it at once."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        super().__init__()
+        if size < 1:
+            raise ValueError(f"a memory holds at least one value, not {size}")
+        self.size = size
+
+    def keep(self, key: K, value: V) -> V:
+        """Remember ``value`` under ``key`` and return it."""
+        if len(self) >= self.size:
+            self.clear()
+        self[key] = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"Memory({len(self)} of {self.size})"
