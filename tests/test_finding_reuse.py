@@ -135,3 +135,165 @@ def test_reports_are_the_same_whichever_way_findings_came(engine, write_policy, 
     report = fresh_engine.assess(document(1)).to_dict()
     report["provenance"]["assessed_at"] = report["provenance"]["as_of"] = ""
     assert report == reports[0]
+
+
+# A plugin that remembers whole answers as tuples (what hrdd.memory.Memory is for): the engine
+# reuses such an answer whole when it comes back, on the same subject.
+TUPLE_PLUGIN = """
+from hrdd import Finding, PluginInfo, PluginSetup, RuleInfo, hookimpl
+from hrdd.memory import Memory
+
+
+@hookimpl
+def hrdd_plugin_info():
+    return PluginInfo(rules=[RuleInfo("ACME-010", "per product"), RuleInfo("ACME-011", "per customer")])
+
+
+@hookimpl
+def hrdd_configure(config, policy_dir):
+    return PluginSetup(state={"items": Memory(), "end_users": Memory(size=2)})
+
+
+@hookimpl
+def hrdd_check_item(item, transaction, context):
+    memory = context.state["items"]  # one answer per product name, whatever the item's place
+    answer = memory.get(item.name)
+    if answer is None:
+        answer = memory.keep(item.name, (
+            Finding(rule_id="ACME-010", outcome="safeguards_required", severity="medium",
+                    message=f"{item.name} needs a licence check"),
+        ))
+    return answer
+
+
+@hookimpl
+def hrdd_check_end_user(transaction, context):
+    memory = context.state["end_users"]
+    name = transaction.end_user.name
+    answer = memory.get(name)
+    if answer is None:
+        answer = memory.keep(name, (
+            Finding(rule_id="ACME-011", outcome="escalate", severity="high",
+                    message=f"{name} is a new customer", subject="end_user"),
+            Finding(rule_id="ACME-011", outcome="info", severity="none",
+                    message=f"{name} was asked for references", subject="end_user"),
+        ))
+    return answer
+"""
+
+
+@pytest.fixture
+def tuple_policy(write_policy, capability_only_policy) -> Path:
+    return write_policy(
+        f"""
+        [policy]
+        name = "answers"
+        extends = "{capability_only_policy}"
+        waivers = ["waivers.toml"]
+
+        [plugins.acme]
+        path = "acme_answers.py"
+        """,
+        extensions={
+            "acme_answers.py": TUPLE_PLUGIN,
+            "waivers.toml": """
+            [[waivers]]
+            id = "W-1"
+            rule = "ACME-011"
+            scope = { transaction = "TX-2" }
+            justification = "References checked by phone."
+            approver = "Head of Compliance"
+            granted = 2026-01-01
+            expires = 2099-12-31
+            """,
+        },
+    )
+
+
+def deal(
+    serial: int, customer: str = "Example End User", items: tuple[str, ...] = ("Widget", "Gadget")
+) -> dict:
+    return {
+        "id": f"TX-{serial}",
+        "items": [
+            {
+                "id": f"I-{n}",
+                "name": name,
+                "categories": ["other"],
+                "description": "Indoor dome camera, no analytics.",
+            }
+            for n, name in enumerate(items, 1)
+        ],
+        "end_user": {"name": customer, "country": "NL"},
+    }
+
+
+def report_of(assessment: hrdd.Assessment) -> dict[str, Any]:
+    report = assessment.to_dict()
+    report["provenance"]["assessed_at"] = report["provenance"]["as_of"] = ""
+    return report
+
+
+def test_a_remembered_answer_is_reported_alike_every_time_and_on_each_subject(tuple_policy):
+    engine = hrdd.Engine.from_policy(tuple_policy)
+    first, again = engine.assess(deal(1)), engine.assess(deal(3))
+    swapped = engine.assess(deal(4, items=("Gadget", "Widget")))  # the same answers, other places
+    for assessment in (first, again, swapped):
+        acme_findings = [f for f in assessment.findings if f.plugin == "acme"]
+        assert sorted((f.rule_id, f.subject, f.outcome.value) for f in acme_findings) == [
+            ("ACME-010", "items[0]", "safeguards_required"),
+            ("ACME-010", "items[1]", "safeguards_required"),
+            ("ACME-011", "end_user", "escalate"),
+            ("ACME-011", "end_user", "info"),
+        ]
+        assert assessment.decision == "escalate"
+    by_subject = {f.subject: f.message for f in swapped.findings if f.rule_id == "ACME-010"}
+    assert by_subject == {
+        "items[0]": "Gadget needs a licence check",
+        "items[1]": "Widget needs a licence check",
+    }
+    # what the plugin keeps is never changed by the engine
+    state = engine.plugins.by_name["acme"].state
+    kept = [f for answer in (*state["items"].values(), *state["end_users"].values()) for f in answer]
+    assert kept and all(f.plugin == "" and f.effective_outcome is None for f in kept)
+    # the reports equal those of engines that see each deal first
+    for assessment, serial, items in ((again, 3, ("Widget", "Gadget")), (swapped, 4, ("Gadget", "Widget"))):
+        fresh = hrdd.Engine.from_policy(tuple_policy).assess(deal(serial, items=items))
+        assert report_of(assessment) == report_of(fresh)
+    assert [(c.plugin, c.hook, c.subject, c.outcome, c.findings) for c in again.checks] == [
+        (c.plugin, c.hook, c.subject, c.outcome, c.findings) for c in first.checks
+    ]
+
+
+def test_a_waiver_still_applies_deal_by_deal_to_a_remembered_answer(tuple_policy):
+    engine = hrdd.Engine.from_policy(tuple_policy)
+    before, waived, after = (engine.assess(deal(n)) for n in (1, 2, 3))
+    for assessment in (before, after):
+        assert assessment.decision == "escalate" and not assessment.waived
+    assert {f.rule_id for f in waived.waived} == {"ACME-011"}
+    assert "ACME-011" not in {f.rule_id for f in waived.findings}
+    assert waived.decision == "proceed_with_safeguards"
+
+
+def test_answers_forgotten_by_the_plugin_are_reported_right_when_built_again(tuple_policy):
+    """The plugin's memory of end users holds two: a third customer makes it forget, and the
+    answers built again are new tuples, reported like the first ones."""
+    engine = hrdd.Engine.from_policy(tuple_policy)
+    customers = ["Alpha Ltd", "Beta Ltd", "Gamma Ltd", "Alpha Ltd", "Beta Ltd", "Gamma Ltd", "Alpha Ltd"]
+    for serial, customer in enumerate(customers, 10):
+        assessment = engine.assess(deal(serial, customer=customer))
+        messages = sorted(f.message for f in assessment.findings if f.rule_id == "ACME-011")
+        assert messages == [f"{customer} is a new customer", f"{customer} was asked for references"]
+        fresh = hrdd.Engine.from_policy(tuple_policy).assess(deal(serial, customer=customer))
+        assert report_of(assessment) == report_of(fresh)
+
+
+def test_a_memory_forgets_everything_when_full_and_then_fills_again():
+    from hrdd.memory import Memory
+
+    memory: Memory[str, int] = Memory(size=2)
+    assert memory.keep("a", 1) == 1 and memory.keep("b", 2) == 2
+    memory.keep("c", 3)
+    assert dict(memory) == {"c": 3} and memory.get("a") is None
+    with pytest.raises(ValueError, match="at least one"):
+        Memory(size=0)

@@ -23,6 +23,7 @@ import attrs
 from hrdd import documents
 from hrdd.context import CheckContext, SharedFacts
 from hrdd.errors import InputError, PolicyError, Problem, TransactionError
+from hrdd.memory import Memory
 from hrdd.model import (
     DECISION_FOR_RANK,
     OUTCOME_RANK,
@@ -153,6 +154,9 @@ _Ranked = tuple[tuple[Any, ...], int, Finding]
 # A safety bound on the findings remembered per plugin (see _Enforcing); entries normally
 # leave with the findings they describe.
 ENFORCED_CACHE_SIZE = 4096
+# A bound on the whole answers remembered per plugin (see _Enforcing.answers): each holds its
+# answer, so the bound is what keeps a plugin's forgotten answers from piling up.
+ANSWER_CACHE_SIZE = 1024
 
 
 def _unshared_counts() -> tuple[int, int]:
@@ -198,7 +202,7 @@ class _Enforcing:
     nothing else holds is enforced in place and never remembered (see Engine._check).
     """
 
-    __slots__ = ("declared", "enforced", "enforcement", "per_rule")
+    __slots__ = ("answers", "declared", "enforced", "enforcement", "per_rule")
 
     def __init__(
         self, declared: frozenset[str], enforcement: Enforcement, per_rule: Mapping[str, Enforcement]
@@ -207,6 +211,13 @@ class _Enforcing:
         self.enforcement = enforcement
         self.per_rule = per_rule
         self.enforced: dict[int, tuple[_FindingRef, str | None, _Ranked, Outcome]] = {}
+        # Whole answers: a check that remembers its answer as a tuple returns the very same
+        # tuple for the same inputs. ``answers`` maps ``id(answer)`` to (the answer, held so its
+        # id stays its own while remembered; the subject; its ranked findings; its check
+        # record), so the engine neither looks at its findings again nor builds the record.
+        self.answers: Memory[int, tuple[tuple[Any, ...], str | None, tuple[_Ranked, ...], CheckRecord]] = (
+            Memory(ANSWER_CACHE_SIZE)
+        )
 
     def remember(self, finding: Finding, subject: str | None, ranked: _Ranked, effective: Outcome) -> None:
         if len(self.enforced) >= ENFORCED_CACHE_SIZE:
@@ -608,14 +619,22 @@ class Engine:
         if result is None:
             checks.append(self._record((call.plugin, hook, subject, NOT_APPLICABLE, 0)))
             return
-        if not isinstance(result, (list, tuple)):
+        name = call.plugin
+        plan = self._enforcing[name]
+        if type(result) is tuple:
+            # The very same tuple as before, on the same subject: an immutable answer (of
+            # immutable findings) already checked, enforced and ranked. Reused whole.
+            answer = plan.answers.get(id(result))
+            if answer is not None and answer[0] is result and answer[1] == subject:
+                findings.extend(answer[2])
+                checks.append(answer[3])
+                return
+        elif not isinstance(result, (list, tuple)):
             self._garbage(call, hook, subject, findings, checks, f"returned {_describe(result)}")
             return
         # One pass: check each answer and apply the policy's enforcement (on every assessment's
         # path, once per finding). A finding this plugin returned before (the same object, on
         # the same subject) is already enforced and ranked: its entry is reused.
-        name = call.plugin
-        plan = self._enforcing[name]
         declared, memory, rank_of = plan.declared, plan.enforced, self._rank_of
         enforced: list[_Ranked] = []
         undeclared: list[str] = []
@@ -691,7 +710,13 @@ class Engine:
         findings.extend(enforced)
         record_key = (name, hook, subject, "pass" if worst is None else _VALUE[worst], len(result))
         record = self._records.get(record_key)
-        checks.append(record if record is not None else self._record(record_key))
+        if record is None:
+            record = self._record(record_key)
+        checks.append(record)
+        if answer_held and type(result) is tuple:
+            # The plugin keeps this answer (a tuple nobody can change): it may return it again.
+            # (An answer built for this call alone is not kept: it never comes back.)
+            plan.answers.keep(id(result), (result, subject, tuple(enforced), record))
 
     def _record(self, key: tuple[str, str, str | None, str, int]) -> CheckRecord:
         """The (immutable) CheckRecord of these fields, built once: the same checks recur deal
