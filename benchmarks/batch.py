@@ -3,10 +3,13 @@
 Everything is measured in one run on the same machine and printed side by side with the
 ratio (shared machines are noisy; ratios travel better than absolute figures):
 
-    python benchmarks/batch.py [--count 100000] [--policy benchmarks/baseline-without-screening.toml]
+    python benchmarks/batch.py [--count 100000] [--shapes catalogue,varied]
+                               [--policy benchmarks/baseline-without-screening.toml]
 
-- writes N realistic transactions (``benchmarks/corpus.py``) to a JSON Lines file, and N/10
-  to another;
+- for each shape of the corpus (``benchmarks/corpus.py``: ``catalogue``, what an exporter's
+  order system sends, products with one classification and a standard configuration and
+  customers with framework contracts; ``varied``, every list drawn afresh for every deal),
+  writes N realistic transactions to a JSON Lines file, and N/10 to another;
 - runs the batch (``hrdd.batch.run_batch``, what ``hrdd batch`` runs, in a child process)
   over each with ``workers=1`` and ``workers=2``, and reports lines per second (the batch's
   own clock: reading, parsing, validating, assessing, rendering and writing every line,
@@ -45,12 +48,12 @@ import corpus  # noqa: E402 (beside this file)
 DEFAULT_POLICY = HERE / "baseline-without-screening.toml"
 
 
-def write_corpus(path: Path, count: int) -> int:
+def write_corpus(path: Path, count: int, shape: str = "varied") -> int:
     import orjson
 
     size = 0
     with path.open("wb") as handle:
-        for document in corpus.transactions(count):
+        for document in corpus.transactions(count, shape=shape):
             line = orjson.dumps(document) + b"\n"
             size += len(line)
             handle.write(line)
@@ -141,14 +144,14 @@ def child_main(argv: Sequence[str]) -> int:
     return 0
 
 
-def breakdown(policy: str, count: int = 3000) -> dict[str, float]:
+def breakdown(policy: str, shape: str, count: int = 3000) -> dict[str, float]:
     """Microseconds per line for each step, measured in this process (after a warm-up)."""
     import orjson
 
     from hrdd import Engine
 
     engine = Engine.from_policy(policy, lock=False)
-    lines = [orjson.dumps(d) for d in corpus.transactions(count, seed=11)]
+    lines = [orjson.dumps(d) for d in corpus.transactions(count, seed=11, shape=shape)]
     as_of = dt.date(2026, 12, 1)
     clock = time.perf_counter
     totals = dict.fromkeys(("parse JSON line", "Engine.assess", "report JSON", "dict", "dict JSON"), 0.0)
@@ -190,77 +193,100 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--policy", default=str(DEFAULT_POLICY), help="policy to assess under")
     parser.add_argument("--chunk-size", type=int, default=64, help="lines per chunk")
     parser.add_argument("--dir", help="where to write the corpus and outputs (default: a temporary dir)")
+    parser.add_argument(
+        "--shapes",
+        default=",".join(("catalogue", "varied")),
+        help="corpus shapes to run, comma-separated (benchmarks/corpus.py; default: catalogue,varied)",
+    )
     args = parser.parse_args(argv)
 
     from hrdd.plugins import core_version
 
+    shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
+    unknown = [shape for shape in shapes if shape not in corpus.SHAPES]
+    if unknown or not shapes:
+        parser.error(f"--shapes: one or more of {', '.join(corpus.SHAPES)}, not {args.shapes!r}")
     print(
         f"hrdd {core_version()} · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
         f"policy {Path(args.policy).name} · load average before {os.getloadavg()[0]:.2f}"
     )
-    steps = breakdown(args.policy)
     counted = ("parse JSON line", "Engine.assess", "report JSON")
-    total = sum(steps[label] for label in counted)
-    whole = steps["dict"] + steps["dict JSON"]
-    print("\nper line, in one process (us):")
-    for label in counted:
-        print(f"  {label:<20} {steps[label]:>8.1f}")
-    print(f"  {'total':<20} {total:>8.1f}  (= {1e6 / total:,.0f} lines/s before reading and writing)")
-    print(
-        f"  the same report as a dict ({steps['dict']:.1f}) and its JSON ({steps['dict JSON']:.1f}), as the batch "
-        f"wrote it before: {whole:.1f} (report JSON {whole / steps['report JSON']:.1f}x faster)"
-    )
-    print(f"  report size {steps['report bytes'] / 1024:.1f} KiB per line")
+    for shape in shapes:
+        steps = breakdown(args.policy, shape)
+        total = sum(steps[label] for label in counted)
+        whole = steps["dict"] + steps["dict JSON"]
+        print(f"\n{shape}: per line, in one process (us):")
+        for label in counted:
+            print(f"  {label:<20} {steps[label]:>8.1f}")
+        print(f"  {'total':<20} {total:>8.1f}  (= {1e6 / total:,.0f} lines/s before reading and writing)")
+        print(
+            f"  the same report as a dict ({steps['dict']:.1f}) and its JSON ({steps['dict JSON']:.1f}), as the "
+            f"batch wrote it before: {whole:.1f} (report JSON {whole / steps['report JSON']:.1f}x faster)"
+        )
+        print(f"  report size {steps['report bytes'] / 1024:.1f} KiB per line")
 
+    rows = []
+    large, small = args.count, max(1, args.count // 10)
     with tempfile.TemporaryDirectory(dir=args.dir) as directory:
-        rows = []
-        for count in (max(1, args.count // 10), args.count):
-            input_path = Path(directory) / f"corpus-{count}.jsonl"
-            size = write_corpus(input_path, count)
-            for workers in (1, 2):
-                result = run_child(
-                    input_path, Path(directory) / "out.jsonl", args.policy, workers, args.chunk_size
-                )
-                rows.append((count, workers, result))
+        for shape in shapes:
+            for count in (small, large):
+                input_path = Path(directory) / f"corpus-{shape}-{count}.jsonl"
+                size = write_corpus(input_path, count, shape)
+                for workers in (1, 2):
+                    result = run_child(
+                        input_path, Path(directory) / "out.jsonl", args.policy, workers, args.chunk_size
+                    )
+                    rows.append((shape, count, workers, result))
+                    print(
+                        f"  ... {shape} N={count:,} workers={workers}: {result['lines_per_second']:,.0f} "
+                        f"lines/s (load average {os.getloadavg()[0]:.2f})",
+                        flush=True,
+                    )
+                input_path.unlink()
                 print(
-                    f"  ... N={count:,} workers={workers}: {result['lines_per_second']:,.0f} lines/s "
-                    f"(load average {os.getloadavg()[0]:.2f})",
-                    flush=True,
+                    f"  (input {size / 2**20:.1f} MiB, output {rows[-1][3]['output_bytes'] / 2**30:.2f} GiB)"
                 )
-            input_path.unlink()
-            print(f"  (input {size / 2**20:.1f} MiB, output {rows[-1][2]['output_bytes'] / 2**30:.2f} GiB)")
 
     print(
-        f"\n{'N':>9} {'workers':>8} {'lines/s':>9} {'per worker':>11} {'parent MiB':>11} {'worker MiB':>11}"
-        f" {'CPU us/line':>12} {'of it parent':>13} {'of it system':>13}"
+        f"\n{'shape':>9} {'N':>9} {'workers':>8} {'lines/s':>9} {'per worker':>11} {'parent MiB':>11}"
+        f" {'worker MiB':>11} {'CPU us/line':>12} {'of it parent':>13} {'of it system':>13}"
     )
-    for count, workers, result in rows:
+    for shape, count, workers, result in rows:
         rate = result["lines_per_second"]
         worker_mib = result["worker_peak_mib"]
         parent_cpu, worker_cpu = result["parent_cpu_us_per_line"], result["worker_cpu_us_per_line"]
         print(
-            f"{count:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
+            f"{shape:>9} {count:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
             f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
             f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f} {result['system_cpu_us_per_line']:>13.0f}"
         )
-    by = {(count, workers): result for count, workers, result in rows}
+    by = {(shape, count, workers): result for shape, count, workers, result in rows}
     print()
-    for count in sorted({count for count, _, _ in rows}):
-        ratio = by[(count, 2)]["lines_per_second"] / by[(count, 1)]["lines_per_second"]
-        print(f"N={count:,}: two workers / one worker = {ratio:.2f}x")
-    large, small = args.count, max(1, args.count // 10)
-    one = by[(large, 1)]["lines_per_second"]
-    ratio = by[(large, 2)]["lines_per_second"] / one
-    flat = max(by[(large, w)]["parent_peak_mib"] / by[(small, w)]["parent_peak_mib"] for w in (1, 2))
-    print(f"peak parent memory, N / (N/10): {flat:.2f}x")
+    for shape in shapes:
+        for count in (small, large):
+            ratio = by[(shape, count, 2)]["lines_per_second"] / by[(shape, count, 1)]["lines_per_second"]
+            print(f"{shape} N={count:,}: two workers / one worker = {ratio:.2f}x")
+    if len(shapes) > 1:
+        first, *others = shapes
+        for other in others:
+            ratio = by[(first, large, 1)]["lines_per_second"] / by[(other, large, 1)]["lines_per_second"]
+            print(f"one worker, N={large:,}: {first} / {other} = {ratio:.2f}x")
     print(f"load average after {os.getloadavg()[0]:.2f}")
     print()
-    for label, met in (
-        (">= 5,000 lines/s per worker (workers=1)", one >= 5000),
-        (">= 1.8x with two workers", ratio >= 1.8),
-        ("memory flat in N (peak at N within 1.2x of N/10)", flat <= 1.2),
-    ):
-        print(f"target {label:<50} {'met' if met else 'NOT MET'}")
+    for shape in shapes:
+        one = by[(shape, large, 1)]["lines_per_second"]
+        ratio = by[(shape, large, 2)]["lines_per_second"] / one
+        flat = max(
+            by[(shape, large, w)]["parent_peak_mib"] / by[(shape, small, w)]["parent_peak_mib"]
+            for w in (1, 2)
+        )
+        print(f"{shape}: peak parent memory, N / (N/10): {flat:.2f}x")
+        for label, met in (
+            (">= 5,000 lines/s per worker (workers=1)", one >= 5000),
+            (">= 1.8x with two workers", ratio >= 1.8),
+            ("memory flat in N (peak at N within 1.2x of N/10)", flat <= 1.2),
+        ):
+            print(f"  target {label:<50} {'met' if met else 'NOT MET'}")
     return 0
 
 
