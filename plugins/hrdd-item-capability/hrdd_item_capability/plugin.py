@@ -8,9 +8,9 @@ trend towards scrutiny of item design.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from hrdd import (
     CapabilityProfile,
@@ -26,6 +26,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import Memory
 from hrdd_item_capability.taxonomy import Match, Taxonomy, default_data_path, taxonomy_for
 
 SCOPE = "draft-2019:scope"
@@ -107,7 +108,82 @@ def hrdd_plugin_info() -> PluginInfo:
 def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
     path = default_data_path() if config["data"] is None else policy_dir / config["data"]
     taxonomy = taxonomy_for(path)
-    return PluginSetup(data=(taxonomy.dataset,), state=taxonomy)
+    return PluginSetup(data=(taxonomy.dataset,), state=State(taxonomy))
+
+
+# How many values each of an engine's memories holds (see State): a safety bound. A catalogue
+# of a dozen products, each in three positions, a few configurations and customisation
+# requests, sold to a handful of kinds of end user, makes a few thousand item answers.
+MEMORY_SIZE = 4096
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+_UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
+
+
+class State:
+    """One engine's view: the taxonomy (shared by the engines that read the same file) and what
+    the hooks worked out with it, each memory keyed by everything its builder reads. Findings
+    are immutable: returned again, they are enforced, ranked and written once. The config is
+    the engine's own, so it is no part of any key."""
+
+    __slots__ = (
+        "answers",
+        "bases",
+        "end_uses",
+        "findings",
+        "profiles",
+        "recommended",
+        "removed",
+        "seen",
+        "taxonomy",
+        "texts",
+    )
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        # Profiles (hrdd_item_profile), and what they derive from an item's texts, categories
+        # and capabilities (its design safeguards aside).
+        self.profiles: Memory[tuple[Any, ...], CapabilityProfile] = Memory(MEMORY_SIZE)
+        self.bases: Memory[tuple[Any, ...], Basis] = Memory(MEMORY_SIZE)
+        # Design safeguards: those a set of capabilities calls for, and those a customisation
+        # request takes away (keyed by the request's text).
+        self.recommended: Memory[frozenset[str], tuple[str, ...]] = Memory(MEMORY_SIZE)
+        self.removed: Memory[str, frozenset[str]] = Memory(MEMORY_SIZE)
+        # hrdd_check_item's whole answers; its findings one by one (keys start with the rule
+        # id), and those the item's texts reveal, as a group.
+        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
+        self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)  # Finding | None
+        self.texts: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
+        # hrdd_check_end_user's answers.
+        self.end_uses: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
+        # The hashes of keys seen once (see keep_recurring), of the three memories that use
+        # it: plain ints, so it can afford to hold more.
+        self.seen: Memory[int, None] = Memory(4 * MEMORY_SIZE)
+
+    def keep_recurring(self, memory: Memory[K, V], key: K, value: V) -> V:
+        """``value``, remembered under ``key`` only if the key was seen before. The keys of
+        profiles, item answers and most item findings hold the item's design safeguards, as
+        listed: a catalogue's standard configurations repeat them deal after deal, but where
+        every deal lists them afresh (any of them, in any order) a key hardly ever comes
+        back, and remembering each value would only keep findings alive for the garbage
+        collector to go through again and again. A key seen once is marked by its hash (an
+        int: nothing for the collector); two keys of the same hash only let a value in early."""
+        mark = hash(key)
+        if mark in self.seen:
+            return memory.keep(key, value)
+        self.seen.keep(mark, None)
+        return value
+
+
+def _remembered(state: State, key: tuple[Any, ...], build: Callable[[], V]) -> V:
+    """What ``build`` returns (a finding, or None), built once per recurring ``key`` (see
+    State.keep_recurring): the key holds everything the builder reads besides the engine's
+    state and config, and starts with the rule id."""
+    found = state.findings.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = state.keep_recurring(state.findings, key, build())
+    return cast(V, found)
 
 
 # --------------------------------------------------------------------------------------
@@ -186,7 +262,8 @@ class Basis:
 
     __slots__ = ("capabilities", "creditable", "declared", "detected", "floor", "raw", "removed")
 
-    def __init__(self, item: Item, taxonomy: Taxonomy) -> None:
+    def __init__(self, item: Item, state: State) -> None:
+        taxonomy = state.taxonomy
         declared = set(item.capabilities)
         implied = {c for category in item.categories for c in taxonomy.categories[category]}
         self.detected = tuple(
@@ -197,7 +274,7 @@ class Basis:
         capabilities = declared | implied | {d.capability for d in self.detected}
         self.capabilities = tuple(sorted(capabilities))
         self.declared = tuple(sorted(declared | implied))
-        self.removed = removed_safeguards(taxonomy, item)
+        self.removed = removed_safeguards(state, item)
         self.raw, self.floor, self.creditable = (
             _grading(taxonomy, capabilities) if capabilities else (0, 0, frozenset())
         )
@@ -218,22 +295,33 @@ class Basis:
         )
 
 
-MEMO_SIZE = 1024
-
-
-def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
-    return value
-
-
-def build_profile(item: Item, taxonomy: Taxonomy) -> CapabilityProfile:
-    key = (item.index, item.categories, item.capabilities, item.description, item.customization_request)
-    basis: Basis | None = taxonomy.items.get(key)
-    if basis is None:
-        basis = _remember(taxonomy.items, key, Basis(item, taxonomy))
-    return basis.profile(item)
+def build_profile(item: Item, state: State) -> CapabilityProfile:
+    """The item's profile, the same (immutable) one for the same item fields: everything a
+    profile reads (its id, position, categories, capabilities, texts and design safeguards)."""
+    key = (
+        item.id,
+        item.index,
+        item.categories,
+        item.capabilities,
+        item.description,
+        item.customization_request,
+        item.design_safeguards,
+    )
+    profile = state.profiles.get(key)
+    if profile is None:
+        # All but the id and the design safeguards: what a Basis reads.
+        basis_key = (
+            item.index,
+            item.categories,
+            item.capabilities,
+            item.description,
+            item.customization_request,
+        )
+        basis = state.bases.get(basis_key)
+        if basis is None:
+            basis = state.bases.keep(basis_key, Basis(item, state))
+        profile = state.keep_recurring(state.profiles, key, basis.profile(item))
+    return profile
 
 
 @hookimpl
@@ -278,12 +366,12 @@ REMOVAL_WORDS = (
 )
 
 
-def removed_safeguards(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
+def removed_safeguards(state: State, item: Item) -> frozenset[str]:
     """Design safeguards the customisation request asks to take away: never credited (worked
     out once per request text)."""
-    found: frozenset[str] | None = taxonomy.designs.get(item.customization_request)
+    found = state.removed.get(item.customization_request)
     if found is None:
-        found = _remember(taxonomy.designs, item.customization_request, _removed(taxonomy, item))
+        found = state.removed.keep(item.customization_request, _removed(state.taxonomy, item))
     return found
 
 
@@ -297,24 +385,70 @@ def _removed(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
 
 
 @hookimpl
-def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> list[Finding]:
-    """The item's findings, in order. Those its texts reveal (a product's description and a
-    customisation request repeat across a catalogue's deals) are worked out once per key and
-    their (immutable) findings returned again; the others weigh the item's own design
-    safeguards and misuse potential and are built for each item."""
-    taxonomy: Taxonomy = context.state
-    config = context.config
+def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
+    """The item's findings, in order, as one (immutable) answer, returned again for the same
+    key (everything they read) once the key recurs (see State.keep_recurring). Products, their
+    standard configurations and customisation requests repeat across a catalogue's deals, and
+    so do the kinds of end user."""
+    state: State = context.state
     # The merged profile (this plugin's view and any other plugin's); built here only when the
     # profile hook did not run for this item.
-    profile = context.profiles.get(item.id) or build_profile(item, taxonomy)
-    potential = profile.misuse_potential
-    linked, link_reason = government_link(transaction, config)
+    profile = context.profiles.get(item.id) or build_profile(item, state)
+    end_user = transaction.end_user
+    key = (
+        profile,
+        item.name,
+        item.index,
+        item.categories,
+        item.capabilities,
+        item.description,
+        item.customization_request,
+        item.design_safeguards,
+        item.customization,
+        # all government_link reads of the transaction
+        end_user.type,
+        end_user.government_relationship,
+    )
+    answer = state.answers.get(key)
+    if answer is None:
+        linked, link_reason = government_link(transaction, context.config)
+        answer = state.keep_recurring(
+            state.answers, key, _item_findings(item, profile, state, context.config, linked, link_reason)
+        )
+    return answer
 
+
+def _item_findings(
+    item: Item,
+    profile: CapabilityProfile,
+    state: State,
+    config: Mapping[str, Any],
+    linked: bool,
+    link_reason: str,
+) -> tuple[Finding, ...]:
+    """The item's findings (see hrdd_check_item). Each is remembered on its own too, keyed by
+    what its builder reads: a deal whose answer is new (another position, configuration or end
+    user) still gets the findings it shares with earlier deals. Keys start with the rule id."""
+    taxonomy = state.taxonomy
+    potential = profile.misuse_potential
+    key: tuple[Any, ...]
     if not profile.capabilities and not item.description.strip() and set(item.categories) <= {"other"}:
-        return [_undetermined(item)]
+        key = ("HRDD-CAP-008", item.name, item.index, item.categories, item.description)
+        return (_remembered(state, key, lambda: _undetermined(item)),)
     findings: list[Finding] = []
     if profile.capabilities:
-        findings.append(_in_scope(item, profile))
+        key = (
+            "HRDD-CAP-001",
+            item.name,
+            item.index,
+            item.categories,
+            item.capabilities,
+            item.design_safeguards,
+            profile.capabilities,
+            potential,
+            profile.credited_safeguards,
+        )
+        findings.append(_remembered(state, key, lambda: _in_scope(item, profile)))
     # Everything _text_checks reads (the declared capabilities of the profile only when the
     # item lists none of its own; of its capabilities, only whether one infers protected
     # attributes): the same product and texts give the same findings.
@@ -330,19 +464,53 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
         linked,
         link_reason,
     )
-    texts: tuple[Finding, ...] | None = taxonomy.checks.get(key)
+    texts = state.texts.get(key)
     if texts is None:
-        texts = _remember(taxonomy.checks, key, _text_checks(item, profile, taxonomy, linked, link_reason))
+        texts = state.texts.keep(key, _text_checks(item, profile, taxonomy, linked, link_reason))
     findings += texts
     if linked and potential >= config["escalate_at"]:
-        findings.append(_high_potential(item, profile, link_reason))
+        # The position is no part of the message or the evidence, but is of the key: the
+        # engine remembers a finding's enforced copy for one subject (the item's path).
+        key = (
+            "HRDD-CAP-009",
+            item.name,
+            item.index,
+            potential,
+            profile.capabilities,
+            profile.credited_safeguards,
+            link_reason,
+        )
+        findings.append(_remembered(state, key, lambda: _high_potential(item, profile, link_reason)))
     if linked and potential >= config["safeguards_at"]:
-        finding = _missing_design_safeguards(taxonomy, item, set(profile.capabilities), potential)
+        removed = removed_safeguards(state, item)
+        key = (
+            "HRDD-CAP-005",
+            item.name,
+            item.index,
+            item.design_safeguards,
+            removed,
+            profile.capabilities,
+            potential,
+        )
+        finding = _remembered(
+            state,
+            key,
+            lambda: _missing_design_safeguards(state, item, profile.capabilities, removed, potential),
+        )
         if finding is not None:
             findings.append(finding)
     if linked and item.customization == "custom_development" and potential >= 4:
-        findings.append(_custom_development(item, potential, link_reason))
-    return findings
+        key = (
+            "HRDD-CAP-006",
+            item.name,
+            item.index,
+            item.customization,
+            item.customization_request,
+            potential,
+            link_reason,
+        )
+        findings.append(_remembered(state, key, lambda: _custom_development(item, potential, link_reason)))
+    return tuple(findings)
 
 
 def _undetermined(item: Item) -> Finding:
@@ -532,15 +700,16 @@ SAFEGUARDS_NEEDED = {1: 1, 2: 1, 3: 2, 4: 3, 5: 4}
 
 
 def _missing_design_safeguards(
-    taxonomy: Taxonomy, item: Item, capabilities: set[str], potential: int
+    state: State, item: Item, capabilities: Iterable[str], removed: frozenset[str], potential: int
 ) -> Finding | None:
     """Commensurate design safeguards: the graver the potential, the more of the safeguards
     that mitigate the item's serious capabilities (weight 3+) must be built in; audit logging
-    always, since without it no misuse can be detected afterwards."""
-    recommended = _recommended(taxonomy, frozenset(capabilities))
+    always, since without it no misuse can be detected afterwards. ``removed``: the
+    safeguards the customisation request takes away (removed_safeguards)."""
+    recommended = _recommended(state, frozenset(capabilities))
     if not recommended:
         return None
-    kept = set(item.design_safeguards) - removed_safeguards(taxonomy, item)
+    kept = set(item.design_safeguards) - removed
     present = [s for s in recommended if s in kept]
     missing = [s for s in recommended if s not in kept]
     needed = min(SAFEGUARDS_NEEDED[potential], len(recommended))
@@ -570,14 +739,16 @@ def _missing_design_safeguards(
     )
 
 
-def _recommended(taxonomy: Taxonomy, capabilities: frozenset[str]) -> tuple[str, ...]:
+def _recommended(state: State, capabilities: frozenset[str]) -> tuple[str, ...]:
     """The design safeguards that mitigate the serious capabilities (weight 3+; all of them
     when none is serious), sorted: worked out once per set of capabilities."""
-    found: tuple[str, ...] | None = taxonomy.designs.get(capabilities)
+    found = state.recommended.get(capabilities)
     if found is None:
-        serious = [c for c in capabilities if taxonomy.capabilities[c].weight >= 3] or list(capabilities)
-        found = tuple(sorted({m for c in serious for m in taxonomy.capabilities[c].mitigated_by}))
-        _remember(taxonomy.designs, capabilities, found)
+        specs = state.taxonomy.capabilities
+        serious = [c for c in capabilities if specs[c].weight >= 3] or list(capabilities)
+        found = state.recommended.keep(
+            capabilities, tuple(sorted({m for c in serious for m in specs[c].mitigated_by}))
+        )
     return found
 
 
@@ -595,18 +766,30 @@ def _targets_rights_finding(name: str, field: str, match: Match, linked: bool, l
 
 
 @hookimpl
-def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding] | None:
-    """The stated end use, read once per transaction for uses aimed at people's rights."""
-    stated = transaction.end_user.stated_end_use
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...] | None:
+    """The stated end use, read once per transaction for uses aimed at people's rights: the
+    same answer for the same stated end use and kind of end user."""
+    end_user = transaction.end_user
+    stated = end_user.stated_end_use
     if not stated:
         return None
-    taxonomy: Taxonomy = context.state
-    linked, link_reason = government_link(transaction, context.config)
-    for match in taxonomy.scan_intents(stated):
+    state: State = context.state
+    key = (stated, end_user.type, end_user.government_relationship)  # all the answer reads
+    answer = state.end_uses.get(key)
+    if answer is None:
+        answer = state.end_uses.keep(key, _end_use_findings(stated, transaction, state, context.config))
+    return answer
+
+
+def _end_use_findings(
+    stated: str, transaction: Transaction, state: State, config: Mapping[str, Any]
+) -> tuple[Finding, ...]:
+    linked, link_reason = government_link(transaction, config)
+    for match in state.taxonomy.scan_intents(stated):
         if match.kind == "targets_rights":
-            return [
+            return (
                 _targets_rights_finding(
                     "The stated end use", "end_user.stated_end_use", match, linked, link_reason
-                )
-            ]
-    return []
+                ),
+            )
+    return ()

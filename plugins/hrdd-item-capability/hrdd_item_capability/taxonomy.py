@@ -19,6 +19,7 @@ from hrdd import (
     Problem,
     read_data_file,
 )
+from hrdd.memory import Memory
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INTENT_KINDS = ("safeguard_removal", "covert_or_mass", "targets_rights")
@@ -102,25 +103,18 @@ class Taxonomy:
     phrases: tuple[Phrase, ...]
     intents: tuple[Phrase, ...]
     dataset: DataSet
-    # Product descriptions repeat across a catalogue's transactions: scan each text once.
-    _scanned: dict[tuple[bool, str], tuple[Match, ...]] = attrs.field(factory=dict, eq=False, repr=False)
-    # What the plugin worked out for items and their checks (see plugin.py), keyed by
-    # everything it reads. None of it reads the config (engines with different configs
-    # share a taxonomy). Not init fields: a copy made with attrs.evolve starts empty.
-    items: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
-    checks: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
-    # Design safeguards: those a set of capabilities calls for (keyed by the frozenset) and
-    # those a customisation request takes away (keyed by the request's text).
-    designs: dict[frozenset[str] | str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
+    # Product descriptions repeat across a catalogue's transactions: scan each text once (the
+    # scans read nothing but the taxonomy, so the engines sharing it share them too).
+    _scanned: Memory[tuple[bool, str], tuple[Match, ...]] = attrs.field(
+        factory=lambda: Memory(SCAN_CACHE_SIZE), eq=False, repr=False
+    )
 
     def _cached(self, intents: bool, text: str) -> tuple[Match, ...]:
         key = (intents, text)
         found = self._scanned.get(key)
         if found is None:
-            if len(self._scanned) >= SCAN_CACHE_SIZE:
-                self._scanned.clear()
-            found = self._scanned[key] = _scan(
-                self.intents if intents else self.phrases, text, capability=not intents
+            found = self._scanned.keep(
+                key, _scan(self.intents if intents else self.phrases, text, capability=not intents)
             )
         return found
 

@@ -1,0 +1,187 @@
+"""hrdd-item-capability remembers profiles, answers and findings per engine, keyed by everything
+they read: deals that repeat a product's configuration and a kind of end user get the very same
+(immutable) findings again, and a deal that differs in anything those findings read gets its own,
+whatever came before it on the same engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hrdd
+from hrdd.memory import Memory
+
+CAPABILITY_ONLY = Path(__file__).with_name("capability-only.toml")
+PLUGIN = "hrdd-item-capability"
+
+FACE_SDK = {
+    "id": "I1",
+    "name": "Face recognition SDK",
+    "description": "Face recognition SDK: matches faces in video against an enrolled gallery",
+    "categories": ["facial_recognition"],
+    "capabilities": ["biometric_identification"],
+    "design_safeguards": ["audit_logging", "geofencing"],  # potential 4/5: CAP-001, -005 and -009
+    "customization": "configuration",
+    "customization_request": "Integrate with the city's camera network",
+}
+MINISTRY = {"name": "Ministry of Interior", "country": "EG", "type": "government_agency",
+            "sector": "public_security", "stated_end_use": "Criminal investigations"}  # fmt: skip
+RETAILER = {"name": "Acme Retail GmbH", "country": "DE", "type": "private", "sector": "commercial",
+            "government_relationship": "none", "stated_end_use": "Loss prevention in our stores"}  # fmt: skip
+
+
+def deal(
+    serial: int, end_user: dict[str, Any] = MINISTRY, copies: int = 1, ids_reversed: bool = False, **item: Any
+) -> dict[str, Any]:
+    """A deal of the face SDK (``item`` overrides its fields; ``copies`` of it, at items[0],
+    items[1] ..., their ids numbered up or down); the ids, quantities and values change with
+    ``serial`` and are read by none of the plugin's findings."""
+    value = {"amount": 1000.0 * serial, "currency": "USD"}
+    numbers = reversed(range(copies)) if ids_reversed else range(copies)
+    return {
+        "id": f"TX-{serial}",
+        "date": "2026-11-02",
+        "items": [
+            {
+                **FACE_SDK,
+                "quantity": 1 + serial,
+                "value": value,
+                **item,
+                "id": f"{item.get('id', 'I')}-{number}",
+            }
+            for number in numbers
+        ],
+        "end_user": end_user,
+    }
+
+
+class Forgetful(Memory[Any, Any]):
+    """A memory that never finds anything: the plugin then builds everything afresh."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+
+def forgetful(engine: hrdd.Engine) -> hrdd.Engine:
+    """The engine, with every memory of the plugin's state forgetful: what the plugin reports
+    without remembering anything (within one deal as across deals)."""
+    state = engine.plugins.by_name[PLUGIN].state
+    for name in type(state).__slots__:
+        if isinstance(getattr(state, name), Memory):
+            setattr(state, name, Forgetful())
+    return engine
+
+
+def mine(assessment: hrdd.Assessment) -> list[hrdd.Finding]:
+    return [f for f in assessment.findings if f.plugin == PLUGIN]
+
+
+def report(assessment: hrdd.Assessment) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in mine(assessment)]
+
+
+def test_a_repeated_configuration_gets_the_very_same_findings() -> None:
+    engine = hrdd.Engine.from_policy(CAPABILITY_ONLY)
+    first, second, third = (engine.assess(deal(serial)) for serial in (1, 2, 3))
+    assert {f.rule_id for f in mine(first)} >= {"HRDD-CAP-001", "HRDD-CAP-005", "HRDD-CAP-009"}
+    assert report(first) == report(second) == report(third)
+    # A key is remembered the second time it is seen (see State.keep_recurring); from then on
+    # the plugin returns the same findings and the engine the same enforced copies.
+    assert all(a is b for a, b in zip(mine(second), mine(third), strict=True))
+
+
+CHANGES = [
+    pytest.param({}, id="unchanged"),
+    pytest.param({"design_safeguards": ["geofencing", "audit_logging"]}, id="safeguards-reordered"),
+    pytest.param({"design_safeguards": ["geofencing"]}, id="safeguard-dropped"),
+    pytest.param(
+        {"design_safeguards": ["audit_logging", "role_based_access", "volume_limits", "feature_disabled"]},
+        id="safeguards-added",
+    ),
+    pytest.param({"customization_request": "Remove the audit log for this customer"}, id="request"),
+    pytest.param(
+        {"description": "Matching engine", "customization_request": "Remove the audit log", "copies": 2},
+        id="two-requests",
+    ),
+    pytest.param({"customization": "custom_development"}, id="custom-development"),
+    pytest.param({"name": "FaceFind Pro"}, id="name"),
+    pytest.param({"id": "J"}, id="item-id"),
+    pytest.param({"capabilities": []}, id="no-declared-capability"),
+    pytest.param({"capabilities": [], "categories": ["data_analytics"]}, id="category"),
+    pytest.param({"copies": 2}, id="two-items"),
+    # I-0 at items[1], where the deals above have it at items[0]: a text that reveals a
+    # capability (CAP-002 quotes items[1].description) and one that reveals none
+    pytest.param(
+        {"copies": 2, "ids_reversed": True, "capabilities": [], "categories": ["data_analytics"]},
+        id="two-items-ids-reversed",
+    ),
+    pytest.param({"description": "Matching engine"}, id="bland-text"),
+    pytest.param(
+        {"description": "Matching engine", "copies": 2, "ids_reversed": True}, id="bland-ids-reversed"
+    ),
+    pytest.param({"copies": 2, "customization": "custom_development"}, id="two-custom-items"),
+    pytest.param({"description": "", "categories": ["other"], "capabilities": []}, id="undetermined"),
+]
+RIGHTS = "Identify protest organisers"
+END_USERS = [
+    MINISTRY,
+    RETAILER,
+    {**RETAILER, "government_relationship": "contractor"},
+    {**RETAILER, "type": "unknown"},
+    {**RETAILER, "stated_end_use": RIGHTS},
+    {**RETAILER, "stated_end_use": RIGHTS, "government_relationship": "contractor"},
+    {**RETAILER, "stated_end_use": RIGHTS, "type": "private_close_to_government"},
+]
+
+
+@pytest.mark.parametrize("size", [3, None], ids=["memories-of-3", "memories-as-shipped"])
+def test_each_deal_reports_what_an_engine_seeing_it_first_reports(
+    size: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deals that differ in one input the findings read (of the item or the end user), on one
+    engine, in either order and more than once (so that their findings are remembered and
+    handed out again), with memories as shipped or bounded to a few entries (emptied and
+    refilled): every report is the one the plugin writes when it remembers nothing."""
+    from hrdd_item_capability import plugin
+
+    if size is not None:
+        monkeypatch.setattr(plugin, "MEMORY_SIZE", size)
+    deals = [
+        deal(serial, end_user, **change.values[0])
+        for serial, (change, end_user) in enumerate((c, e) for c in CHANGES for e in END_USERS)
+    ]
+    shared = hrdd.Engine.from_policy(CAPABILITY_ONLY)
+    reference = forgetful(hrdd.Engine.from_policy(CAPABILITY_ONLY))
+    expected = [report(reference.assess(d)) for d in deals]
+    order = [*range(len(deals)), *reversed(range(len(deals))), *range(len(deals))]
+    for index in order:
+        assert report(shared.assess(deals[index])) == expected[index], (
+            deals[index]["items"][0],
+            deals[index]["end_user"],
+        )
+    state = shared.plugins.by_name[PLUGIN].state
+    for memory in (state.profiles, state.answers, state.findings, state.texts, state.end_uses):
+        assert 0 < len(memory) <= plugin.MEMORY_SIZE
+
+
+def test_messages_follow_the_input_that_changed() -> None:
+    engine = hrdd.Engine.from_policy(CAPABILITY_ONLY)
+    for serial in range(3):  # remembered by now
+        engine.assess(deal(serial))
+    reordered = mine(engine.assess(deal(10, design_safeguards=["geofencing", "audit_logging"])))
+    [in_scope] = [f for f in reordered if f.rule_id == "HRDD-CAP-001"]
+    assert {e.path: e.value for e in in_scope.evidence}["items[0].design_safeguards"] == [
+        "geofencing",
+        "audit_logging",
+    ]
+    dropped = mine(engine.assess(deal(15, design_safeguards=["geofencing"])))
+    [missing] = [f for f in dropped if f.rule_id == "HRDD-CAP-005"]
+    assert "and no audit logging" in missing.message
+    private = mine(engine.assess(deal(11, RETAILER)))
+    assert not {"HRDD-CAP-005", "HRDD-CAP-009"} & {f.rule_id for f in private}
+    renamed = mine(engine.assess(deal(12, name="FaceFind Pro")))
+    assert all("'FaceFind Pro'" in f.message for f in renamed if f.rule_id != "HRDD-CAP-010")
+    again = mine(engine.assess(deal(13)))
+    assert [f.to_dict() for f in again] == [f.to_dict() for f in mine(engine.assess(deal(14)))]
