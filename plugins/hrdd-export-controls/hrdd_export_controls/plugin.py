@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from hrdd import (
     CheckContext,
@@ -31,6 +31,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import Memory
 from hrdd_export_controls.tables import Country, Eccn, Tables, default_path, load_tables
 
 SCOPE = "draft-2019:scope"
@@ -93,24 +94,35 @@ SEVERITY_FOR_POTENTIAL = (
     Severity.CRITICAL,
 )
 
-# How many built findings an engine remembers (Tables.remembered): a safety bound.
-MEMO_SIZE = 2048
+# How many values each of an engine's memories holds (see State): a safety bound.
+MEMORY_SIZE = 2048
 _Built = TypeVar("_Built")
+_UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
 
 
-def _remembered(tables: Tables, key: tuple[Any, ...], build: Callable[[], _Built]) -> _Built:
-    """What ``build`` returns (a finding, or None), built once per ``key``: the key holds
-    everything the builder reads besides the tables (which the memory belongs to), so the
-    same immutable finding is returned again and the engine enforces and reports it once."""
-    memory = tables.remembered
-    try:
-        found: _Built = memory[key]
-    except KeyError:
-        found = build()
-        if len(memory) >= MEMO_SIZE:
-            memory.clear()
-        memory[key] = found
-    return found
+class State:
+    """One engine's tables, and what its checks built from them. The same products go to the
+    same destinations deal after deal: findings are immutable, so each is built once per key
+    (everything its builder reads besides the tables and the engine's config) and returned
+    again, and the engine enforces and reports it once."""
+
+    __slots__ = ("answers", "findings", "tables")
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+        # hrdd_check_item's whole answers (see there), and findings one by one: keys start
+        # with what the finding is ("NLR", "EAR99", "embargo", "domestic", ...: a Finding;
+        # "review": a Finding or None; "age": hrdd_check_end_user's whole answer).
+        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
+        self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)
+
+
+def _remembered(state: State, key: tuple[Any, ...], build: Callable[[], _Built]) -> _Built:
+    """What ``build`` returns (a finding, or None), built once per ``key`` (see State)."""
+    found = state.findings.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = state.findings.keep(key, build())
+    return cast(_Built, found)
 
 
 @hookimpl
@@ -134,7 +146,7 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
         else policy_dir / config["country_chart"]
     )
     tables = load_tables(eccns, chart)
-    return PluginSetup(data=tables.datasets, state=tables)
+    return PluginSetup(data=tables.datasets, state=State(tables))
 
 
 # --------------------------------------------------------------------------------------
@@ -161,18 +173,59 @@ def government_end_user(transaction: Transaction) -> tuple[bool, str]:
 
 
 @hookimpl
-def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> list[Finding]:
-    tables: Tables = context.state
+def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
+    """The item's licence determination, as one (immutable) answer, the same for the same
+    key: everything it reads. A catalogue's products go to the same customers deal after deal."""
+    state: State = context.state
+    end_user = transaction.end_user
+    profile = context.profile(item)
+    key = (
+        end_user.country,
+        item.name,
+        item.eccn,
+        item.index,
+        item.categories,
+        profile.misuse_potential,
+        profile.capabilities,
+        # what _determine reads of the end user (licence exceptions, messages)
+        end_user.name,
+        end_user.type,
+        end_user.government_relationship,
+        end_user.sector,
+    )
+    answer = state.answers.get(key)
+    if answer is None:
+        answer = state.answers.keep(key, tuple(_check_item(item, transaction, context, state)))
+    return answer
+
+
+def _check_item(item: Item, transaction: Transaction, context: CheckContext, state: State) -> list[Finding]:
+    """The item's findings (see hrdd_check_item). Those that read neither the end user nor
+    (but for the classification review) the item's profile are remembered on their own too:
+    an answer that is new (another end user, another configuration) still gets them again."""
+    tables = state.tables
     code = transaction.end_user.country
     country = tables.countries.get(code)
+    # The item as the findings below name it (evidence and messages): with the destination,
+    # all that most of them read.
+    named = (item.name, item.eccn, item.path, code)
     if country is None:
-        return [_no_row(item, code, "is not in the Country Chart data", Outcome.ERROR)]
-    if country.domestic:
-        return [_domestic(item, country)]
-    if not country.chart:
         return [
-            _no_row(
-                item, code, f"({country.name}) is not a Country Chart destination", Outcome.ESCALATE, country
+            _remembered(
+                state,
+                ("no row", *named),
+                lambda: _no_row(item, code, "is not in the Country Chart data", Outcome.ERROR),
+            )
+        ]
+    if country.domestic:
+        return [_remembered(state, ("domestic", *named), lambda: _domestic(item, country))]
+    if not country.chart:
+        what = f"({country.name}) is not a Country Chart destination"
+        return [
+            _remembered(
+                state,
+                ("not chart", *named),
+                lambda: _no_row(item, code, what, Outcome.ESCALATE, country),
             )
         ]
 
@@ -182,31 +235,24 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
     if not eccn:
         return [_unclassified(item, tables, context, potential)]
     if eccn == "EAR99":
-        if country.embargo is not None and country.embargo.ear99 != "none":
-            findings.append(_embargo(item, country, None))
-        else:
-            if country.embargo is not None:
-                findings.append(_embargo(item, country, None))
-            findings.append(
-                _remembered(
-                    tables,
-                    ("EAR99", item.name, item.eccn, item.path, code),
-                    lambda: _ear99_nlr(item, country),
-                )
-            )
-        review = _review(item, tables, context, potential, "EAR99")
+        if country.embargo is not None:
+            findings.append(_remembered(state, ("embargo", *named), lambda: _embargo(item, country, None)))
+        if country.embargo is None or country.embargo.ear99 == "none":
+            findings.append(_remembered(state, ("EAR99", *named), lambda: _ear99_nlr(item, country)))
+        review = _review(item, state, context, potential, "EAR99")
         return findings + ([review] if review else [])
 
     entry = tables.eccn(eccn)
     if entry is None:
-        return [_not_in_data(item, country)]
+        return [_remembered(state, ("not in data", *named), lambda: _not_in_data(item, country))]
     if country.embargo is not None:
-        findings.append(_embargo(item, country, entry))
+        key = ("embargo", *named, entry.key)
+        findings.append(_remembered(state, key, lambda: _embargo(item, country, entry)))
         if country.embargo.policy == "denial":
             return findings
-    findings += _determine(item, transaction, tables, country, entry)
+    findings += _determine(item, transaction, state, country, entry)
     if entry.enc == "mass_market":
-        review = _review(item, tables, context, potential, entry.key)
+        review = _review(item, state, context, potential, entry.key)
         if review:
             findings.append(review)
     return findings
@@ -254,13 +300,13 @@ def _licence_reasons(entry: Eccn, country: Country) -> tuple[list[tuple[str, str
 
 
 def _determine(
-    item: Item, transaction: Transaction, tables: Tables, country: Country, entry: Eccn
+    item: Item, transaction: Transaction, state: State, country: Country, entry: Eccn
 ) -> list[Finding]:
     required, clear = _licence_reasons(entry, country)
     chart_note = {"country_chart.columns": sorted(country.columns), "country_groups": sorted(country.groups)}
     if not required:
         key = ("NLR", item.name, item.eccn, item.path, country.code, entry.key)
-        return [_remembered(tables, key, lambda: _nlr(item, country, entry, clear, chart_note))]
+        return [_remembered(state, key, lambda: _nlr(item, country, entry, clear, chart_note))]
     findings: list[Finding] = []
     government, why = government_end_user(transaction)
     ace = _ace(item, transaction, country, entry, government, why) if entry.ace else None
@@ -512,14 +558,12 @@ def _candidates(item: Item, tables: Tables, context: CheckContext) -> tuple[list
     return candidates, basis, likely
 
 
-def _review(
-    item: Item, tables: Tables, context: CheckContext, potential: int, declared: str
-) -> Finding | None:
+def _review(item: Item, state: State, context: CheckContext, potential: int, declared: str) -> Finding | None:
     if potential < context.config["review_at"]:
         return None
     capabilities = context.profile(item).capabilities
     key = ("review", item.name, item.eccn, item.path, item.categories, capabilities, potential, declared)
-    return _remembered(tables, key, lambda: _reviewed(item, tables, context, potential, declared))
+    return _remembered(state, key, lambda: _reviewed(item, state.tables, context, potential, declared))
 
 
 def _reviewed(
@@ -575,17 +619,18 @@ def _unclassified(item: Item, tables: Tables, context: CheckContext, potential: 
 
 
 @hookimpl
-def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     """The age of the export-control data, measured once per transaction."""
-    tables: Tables = context.state
+    state: State = context.state
+    tables = state.tables
     reference = transaction.date or context.as_of
     age = (reference - tables.as_of).days
     limit = context.config["max_age_days"]
     if age <= limit:
-        return []
+        return ()
     against = f"the transaction date {reference.isoformat()}" if transaction.date else "today"
     key = ("age", reference, limit, against)
-    return [_remembered(tables, key, lambda: _data_age(tables, reference, age, limit, against))]
+    return _remembered(state, key, lambda: (_data_age(tables, reference, age, limit, against),))
 
 
 def _data_age(tables: Tables, reference: _dt.date, age: int, limit: int, against: str) -> Finding:

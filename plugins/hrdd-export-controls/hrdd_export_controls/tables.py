@@ -101,9 +101,6 @@ class Tables:
     category_review: Mapping[str, Review]
     as_of: _dt.date
     datasets: tuple[DataSet, ...]
-    # Findings already built, by everything their builder reads (see plugin._remembered): the
-    # same products go to the same destinations deal after deal. Per engine, bounded.
-    remembered: dict[tuple[Any, ...], Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def eccn(self, code: str) -> Eccn | None:
         """The entry for an ECCN by its longest listed prefix ("5A992.c" -> "5A992")."""

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import hrdd
+from hrdd.memory import Memory
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1]
 DATA = PLUGIN_DIR / "data"
@@ -361,39 +362,111 @@ REMEMBERED_CASES = [
     ({**MASS_MARKET, "eccn": "5A992"}, {"country": "DE"}),  # the same entry; the ECCN as given is evidence
     (FACE_SDK, PUBLIC_SECURITY_CN),
     (INTRUSION, {}),
+    # the licence exceptions weigh the end user: its type, relationship and sector, and its name
+    (INTRUSION, {"country": "CN"}),
+    (INTRUSION, {"country": "CN", "sector": "health"}),
+    (INTRUSION, {"country": "CN", "name": "Other Ltd", "sector": "health"}),
+    (INTRUSION, {"country": "CN", "type": "government_agency"}),
+    (INTRUSION, {"country": "CN", "government_relationship": "contractor"}),
+    (IP_SURVEILLANCE, {"country": "IN", "type": "government_agency"}),
+    (IP_SURVEILLANCE, {"country": "IN"}),
+    # destinations: domestic, embargoed (EAR99 and listed items), not on the chart
+    (MASS_MARKET, {"country": "US"}),
+    (FACE_SDK, {"country": "US"}),
+    (MASS_MARKET, {"country": "IR"}),
+    (FACE_SDK, {"country": "IR"}),
+    (FACE_SDK, {"country": "RU"}),
+    (MASS_MARKET, {"country": "RU"}),
+    (INTRUSION, {"country": "AQ"}),
+    ({"name": "Gizmo", "eccn": "9A610.x"}, {"country": "FR"}),  # not in the data
+    (
+        {
+            "name": "DPI Probe",
+            "description": "Deep packet inspection probe",
+            "categories": ["deep_packet_inspection"],
+        },
+        {"country": "DE"},
+    ),
+    # the classification review weighs the profile (capabilities and misuse potential)
+    ({**FACE_SDK, "design_safeguards": ["audit_logging", "role_based_access", "volume_limits"]}, {}),
+    ({**FACE_SDK, "categories": [], "capabilities": []}, {}),
+    ({**FACE_SDK, "capabilities": ["biometric_identification", "remote_access"]}, {}),  # the same potential
+    # the same capabilities and potential, from another category (the review names it, or not)
+    ({**FACE_SDK, "capabilities": ["biometric_identification", "indexing_and_search"]}, {}),
+    (
+        {
+            **FACE_SDK,
+            "capabilities": ["biometric_identification", "indexing_and_search"],
+            "categories": ["gait_analysis"],
+        },
+        {},
+    ),
 ]
+
+
+class Forgetful(Memory[Any, Any]):
+    """A memory that never finds anything: the plugin then builds everything afresh."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+
+def forgetful(engine: hrdd.Engine) -> hrdd.Engine:
+    """The engine, with the memories of this plugin's state forgetful: what the plugin reports
+    when it remembers nothing."""
+    state = engine.plugins.by_name["hrdd-export-controls"].state
+    state.answers, state.findings = Forgetful(), Forgetful()
+    return engine
 
 
 def _report(assessment: hrdd.Assessment) -> list[dict[str, Any]]:
     return [f.to_dict() for f in assessment.findings if f.plugin == "hrdd-export-controls"]
 
 
-@pytest.mark.parametrize("dated", [True, False])
-def test_remembered_findings_are_those_a_fresh_engine_builds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dated: bool
+@pytest.mark.parametrize("size", [3, None], ids=["memories-of-3", "memories-as-shipped"])
+def test_remembered_findings_are_those_built_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int | None
 ) -> None:
-    """Findings are built once per key (everything their builder reads) and handed out again;
-    a memory bounded to a few entries is emptied and refilled, and every report is still
-    what an engine seeing the transaction first would write."""
+    """Answers and findings are built once per key (everything their builder reads) and handed
+    out again; a memory bounded to a few entries is emptied and refilled, and every report is
+    still what the plugin writes when it remembers nothing. Each case comes dated and undated,
+    assessed on days that are some deals' dates (the data's age is measured against the
+    transaction date or today, and the message says which)."""
     from hrdd_export_controls import plugin
 
-    monkeypatch.setattr(plugin, "MEMO_SIZE", 3)
+    if size is not None:
+        monkeypatch.setattr(plugin, "MEMORY_SIZE", size)
     documents = []
     for index, (item, end_user) in enumerate(REMEMBERED_CASES):
-        document = transaction(item, end_user)
-        document["items"].append({**document["items"][0], "id": "item-2"})  # items[1]: another path
-        if dated:
-            document["date"] = f"2027-0{1 + index % 3}-01"  # the data's age differs by date
-        else:
-            del document["date"]  # measured against as_of
-        document["id"] = f"TX-{index}"
-        documents.append(document)
+        for dated in (True, False):
+            document = transaction(item, end_user)
+            document["items"].append({**document["items"][0], "id": "item-2"})  # items[1]: another path
+            if dated:
+                document["date"] = f"2027-0{3 + index % 2}-01"
+            else:
+                del document["date"]
+            document["id"] = f"TX-{index}-{dated}"
+            documents.append(document)
     shared = engine(tmp_path, "max_age_days = 100\n")
-    memory = shared.plugins.by_name["hrdd-export-controls"].state.remembered
-    (tmp_path / "alone").mkdir()
+    state = shared.plugins.by_name["hrdd-export-controls"].state
+    reference = forgetful(engine(tmp_path, "max_age_days = 100\n"))
     for index, document in enumerate([*documents, *reversed(documents), *documents]):
         as_of = datetime.date(2027, 3 + index % 2, 1)
-        alone = engine(tmp_path / "alone", "max_age_days = 100\n")
-        assert _report(shared.assess(document, as_of=as_of)) == _report(alone.assess(document, as_of=as_of))
-        assert len(memory) <= 3
-    assert memory  # it was used
+        assert _report(shared.assess(document, as_of=as_of)) == _report(
+            reference.assess(document, as_of=as_of)
+        )
+        assert len(state.answers) <= plugin.MEMORY_SIZE and len(state.findings) <= plugin.MEMORY_SIZE
+    assert state.answers and state.findings  # they were used
+
+
+def test_a_repeated_deal_gets_the_very_same_findings(tmp_path: Path) -> None:
+    shared = engine(tmp_path)
+    first, second = (
+        shared.assess({**transaction({**INTRUSION, "quantity": n}, {"country": "CN"}), "id": f"TX-{n}"})
+        for n in (1, 2)
+    )
+    assert {f.rule_id for f in first.findings if f.plugin == "hrdd-export-controls"} == {"HRDD-EXP-001"}
+    assert _report(first) == _report(second)
+    mine_first = [f for f in first.findings if f.plugin == "hrdd-export-controls"]
+    mine_second = [f for f in second.findings if f.plugin == "hrdd-export-controls"]
+    assert all(a is b for a, b in zip(mine_first, mine_second, strict=True))
