@@ -35,6 +35,7 @@ from hrdd import (
     hookimpl,
     load_data_file,
 )
+from hrdd.memory import Memory
 from hrdd_human_rights_record.countries import (
     TIER_RANK,
     CountryData,
@@ -173,7 +174,9 @@ class State:
 
     countries: CountryData
     exposure: Mapping[str, str]
-    reviews: dict[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=dict, eq=False, repr=False)
+    reviews: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
+        factory=lambda: Memory(MEMO_SIZE), eq=False, repr=False
+    )
 
 
 def load_exposure(path: Path) -> tuple[dict[str, str], DataSet]:
@@ -802,13 +805,13 @@ def _sanctions_exposure(
 
 
 @hookimpl
-def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     """The review of the end user and its destination. Its findings depend on nothing but the
     key below: the end user as the rules read it (not its stated end use or related parties),
     the events, the day the data's age is measured on, the items' potential (the highest, and
     which item has it), the government link (with the fact it may rest on) and the thresholds.
-    A customer's deals repeat these, so each distinct review is made once per engine and its
-    (immutable) findings are returned again for the same key."""
+    A customer's deals repeat these, so each distinct review is made once per engine and the
+    same (immutable) answer is returned again for the same key."""
     state: State = context.state
     config = context.config
     end_user = transaction.end_user
@@ -831,14 +834,12 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
         link_reason,
         tuple(config[name] for name in CHECK_CONFIG),
     )
-    reviews = state.reviews
-    findings = reviews.get(key)
+    findings = state.reviews.get(key)
     if findings is None:
-        findings = tuple(_review(transaction, state, config, potential, linked, link_reason, context.as_of))
-        if len(reviews) >= MEMO_SIZE:
-            reviews.clear()
-        reviews[key] = findings
-    return list(findings)
+        findings = state.reviews.keep(
+            key, tuple(_review(transaction, state, config, potential, linked, link_reason, context.as_of))
+        )
+    return findings
 
 
 def _review(

@@ -855,3 +855,36 @@ def test_properties_hold_for_any_transaction(engine: hrdd.Engine, transaction: d
         stated = json.loads(json.dumps(transaction))
         stated["end_user"]["sector"] = "health"
         assert worst_hr(engine.assess(stated)) <= worst_hr(assessment)
+
+
+def hr_report(assessment: hrdd.Assessment) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in assessment.findings if f.plugin == PLUGIN]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(transaction=transactions())
+def test_remembered_reviews_are_those_a_fresh_engine_makes(
+    engine: hrdd.Engine, tmp_path_factory: pytest.TempPathFactory, transaction: dict[str, Any]
+) -> None:
+    """The shared engine has remembered many reviews by now (this module's deals, and these):
+    what it reports is what an engine seeing the deal first reports, dated or not, assessed on
+    a day that is the date of the dated deal or not (the data's age is measured against the
+    transaction's date, or the day it is assessed on, and the message says which)."""
+    for date in (None, "2026-06-01", "2026-07-01"):
+        if date is None:
+            transaction.pop("date", None)
+        else:
+            transaction["date"] = date
+        for as_of in (_dt.date(2026, 6, 1), _dt.date(2026, 7, 1)):
+            fresh = hrdd.Engine.from_policy(write_policy(tmp_path_factory.mktemp("fresh")))
+            expected = hr_report(fresh.assess(transaction, as_of=as_of))
+            assert hr_report(engine.assess(transaction, as_of=as_of)) == expected
+
+
+def test_a_repeated_review_gets_the_very_same_findings(engine: hrdd.Engine) -> None:
+    document = make_transaction(FACE_SDK, government("EG", "public_security"), events=("mass_protests",))
+    first, second = (engine.assess({**document, "id": f"TX-{n}"}) for n in (1, 2))
+    found = [f for f in first.findings if f.plugin == PLUGIN]
+    assert found and all(
+        a is b for a, b in zip(found, [f for f in second.findings if f.plugin == PLUGIN], strict=True)
+    )

@@ -123,13 +123,14 @@ class Programme:
 
     def findings(
         self, transaction_date: _dt.date | None, today: _dt.date, risk: Any, risk_source: str | None
-    ) -> list[Finding]:
+    ) -> tuple[Finding, ...]:
         """The findings for a transaction of ``transaction_date`` (None: measured on
-        ``today``) whose published risk level is ``risk`` (None: nobody published it)."""
+        ``today``) whose published risk level is ``risk`` (None: nobody published it): the
+        same tuple for the same inputs, so the engine reuses its whole processed answer."""
         if not (risk is None or isinstance(risk, str)):
             risk = repr(risk)  # a malformed fact: reported as given, weighed as unknown
-        return list(
-            self._findings(transaction_date, today if transaction_date is None else None, risk, risk_source)
+        return self._findings(
+            transaction_date, today if transaction_date is None else None, risk, risk_source
         )
 
     def _build(
@@ -247,7 +248,7 @@ def _gap_finding(
 
 
 @hookimpl
-def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list[Finding]:
+def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     """The programme summary for every transaction, and its gaps weighed at the deal's risk.
 
     ``transaction.risk_level`` is read here only (not by a facts hook), so nothing is declared

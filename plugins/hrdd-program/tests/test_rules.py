@@ -424,6 +424,20 @@ def test_the_programme_is_evaluated_once_per_engine(
     assert isinstance(engine.plugins.by_name[PLUGIN].state, plugin.Programme)
 
 
+def test_deals_of_one_day_and_risk_get_the_very_same_findings(
+    engine_for: Engine, transaction: Tx, full_programme: str
+) -> None:
+    """The programme's findings depend on the day and the risk level only: a batch of deals on
+    one day gets the very same (immutable) findings, a deal of another day its own."""
+    engine = engine_for(full_programme, risk="high")
+    first, second, other = (
+        [f for f in engine.assess(transaction(id=f"TX-{n}", date=date)).findings if f.plugin == PLUGIN]
+        for n, date in enumerate(("2025-06-01", "2025-06-01", "2024-03-01"))
+    )
+    assert first and all(a is b for a, b in zip(first, second, strict=True))
+    assert "2025-06-01" in first[0].message and "2024-03-01" in other[0].message
+
+
 def test_two_engines_keep_their_own_programme(
     engine_for: Engine, transaction: Tx, full_programme: str
 ) -> None:

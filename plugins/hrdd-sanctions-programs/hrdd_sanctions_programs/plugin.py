@@ -29,6 +29,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import Memory
 from hrdd_sanctions_programs.programmes import (
     EFFECT_RANK,
     ListProgramme,
@@ -107,7 +108,24 @@ def hrdd_plugin_info() -> PluginInfo:
 def hrdd_configure(config: Mapping[str, Any]) -> PluginSetup:
     path = default_data_path() if config["data"] is None else Path(config["data"])
     data = load_programmes(path)
-    return PluginSetup(data=(data.dataset,), state=data)
+    return PluginSetup(data=(data.dataset,), state=State(data))
+
+
+# How many answers an engine remembers (see hrdd_check_end_user): a safety bound.
+MEMORY_SIZE = 4096
+
+
+class State:
+    """One engine's programme data, and the answers its check made: remembered per (parties'
+    identities and countries, transaction date or else the assessment's date): customers and
+    their intermediaries repeat across deals, and findings are immutable. The config is the
+    engine's own, so it is no part of a key."""
+
+    __slots__ = ("answers", "data")
+
+    def __init__(self, data: ProgrammeData) -> None:
+        self.data = data
+        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
 
 
 def subjects(transaction: Transaction) -> list[Subject]:
@@ -303,36 +321,25 @@ def _data_age(
     )
 
 
-# Findings remembered per (data set, parties' identities and countries, transaction date or
-# else the assessment's date, max age):
-# customers and their intermediaries repeat across deals, and findings are immutable. Bounded;
-# each entry keeps its data set so an id reused after collection never matches.
-_MEMO: dict[tuple[Any, ...], tuple[ProgrammeData, list[Finding]]] = {}
-MEMO_SIZE = 4096
-
-
 @hookimpl
-def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
-    data: ProgrammeData = context.state
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
+    state: State = context.state
+    data = state.data
     found = subjects(transaction)
     key = (
-        id(data),
         tuple(found),
         # the date the data's age is measured against, and which one: a deal dated D and an
         # undated deal assessed on D are told apart ("the transaction date D" against "today")
         transaction.date,
         None if transaction.date else context.as_of,
-        context.config["max_age_days"],
     )
+    findings = state.answers.get(key)
+    if findings is None:
+        findings = state.answers.keep(key, tuple(_check(transaction, context, data, found)))
     designations = _designations(context.fact("screening.hits"), data)
-    remembered = _MEMO.get(key)
-    if remembered is not None and remembered[0] is data:
-        return [*remembered[1], *designations]
-    findings = _check(transaction, context, data, found)
-    if len(_MEMO) >= MEMO_SIZE:
-        _MEMO.clear()
-    _MEMO[key] = (data, findings)
-    return [*findings, *designations]
+    # Without screening hits (the usual answer), the remembered answer itself: the engine
+    # then reuses it whole.
+    return (*findings, *designations) if designations else findings
 
 
 def _designations(hits: Any, data: ProgrammeData) -> list[Finding]:

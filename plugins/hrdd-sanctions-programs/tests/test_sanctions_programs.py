@@ -179,6 +179,25 @@ def test_data_age_says_what_it_was_measured_against_whatever_came_before(tmp_pat
         assert "measured against today" in messages[False]
 
 
+def test_engines_remember_their_own_findings(tmp_path: Path) -> None:
+    """Each engine remembers its own answers: two engines of different max_age_days, assessing
+    the same deals by turns, each report their own; a deal repeated on one engine gets the very
+    same findings."""
+    engines = {}
+    for limit in (30, 60):
+        (tmp_path / str(limit)).mkdir()
+        config = f"[plugins.hrdd-sanctions-programs.config]\nmax_age_days = {limit}"
+        engines[limit] = hrdd.Engine.from_policy(policy(tmp_path / str(limit), config))
+    document = transaction("RU", date="2025-12-01")
+    for _ in range(2):
+        for limit, engine in engines.items():
+            [age] = [f for f in san(engine, document) if f.rule_id == "HRDD-SAN-006"]
+            assert f"max_age_days ({limit})" in age.message
+    first, second = (san(engines[30], {**document, "id": f"TX-{n}"}) for n in (1, 2))
+    assert ids(first) == ["HRDD-SAN-002", "HRDD-SAN-003", "HRDD-SAN-006"]
+    assert all(a is b for a, b in zip(first, second, strict=True))
+
+
 def test_provenance_names_the_programme_file(engine: hrdd.Engine) -> None:
     assessment = engine.assess(transaction("NL"))
     assert "hrdd-sanctions-programmes" in [d.name for d in assessment.provenance.data]
