@@ -156,7 +156,7 @@ _Ranked = tuple[tuple[Any, ...], int, Finding]
 ENFORCED_CACHE_SIZE = 4096
 # A bound on the whole answers remembered per plugin (see _Enforcing.answers): each holds its
 # answer, so the bound is what keeps a plugin's forgotten answers from piling up.
-ANSWER_CACHE_SIZE = 1024
+ANSWER_CACHE_SIZE = 4096
 
 
 def _unshared_counts() -> tuple[int, int]:
