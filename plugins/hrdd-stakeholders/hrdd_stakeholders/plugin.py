@@ -32,6 +32,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import Memory
 from hrdd_stakeholders.rules import StakeholderRules, default_data_path, rules_for
 
 STAKEHOLDERS = "draft-2019:consideration-5"
@@ -139,15 +140,12 @@ _SEVERITY_FOR_OUTCOME = {
     Outcome.ESCALATE: Severity.HIGH,
 }
 _OUTCOME_ORDER = (Outcome.INFO, Outcome.SAFEGUARDS_REQUIRED, Outcome.ESCALATE)
-# How many entries each of the rules' memos holds (see StakeholderRules).
-MEMO_SIZE = 1024
-
-
-def _remember(memo: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> Any:
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
-    return value
+# What a memory holds for a key seen once, in place of the value: the memories keyed by the
+# contract's clauses keep a value only when its key comes a second time. Where every deal has
+# a contract of its own, hardly a key comes again, and a finding kept in a memory is one the
+# engine must copy to set its fields (it fills in place one that nobody else holds): keeping
+# every value would cost each such deal more than it saves.
+SEEN_ONCE: Any = object()
 
 
 @hookimpl
@@ -166,7 +164,29 @@ def hrdd_plugin_info() -> PluginInfo:
 def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
     path = default_data_path() if config["data"] is None else policy_dir / config["data"]
     rules = rules_for(path)
-    return PluginSetup(data=(rules.dataset,), state=rules)
+    return PluginSetup(data=(rules.dataset,), state=Stakeholders(rules))
+
+
+@attrs.frozen
+class Stakeholders:
+    """The plugin's state in one engine: the rules, and what the checks worked out with them,
+    each remembered by everything else it reads. One per engine (engines that load the same
+    file share the rules, not these memories), so no key needs one of the engine's config
+    values or data."""
+
+    rules: StakeholderRules
+    stakes: Memory[tuple[Any, ...], Stakes] = attrs.field(factory=Memory, repr=False)
+    opacities: Memory[tuple[Any, ...], Opacity] = attrs.field(factory=Memory, repr=False)
+    facts: Memory[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=Memory, repr=False)
+    # The parts of hrdd_check_end_user's answer. The first two are kept at once; the others
+    # are keyed by the contract's clauses and may hold SEEN_ONCE.
+    reviews: Memory[tuple[Any, ...], tuple[tuple[Finding, ...], tuple[Finding, ...]]] = attrs.field(
+        factory=Memory, repr=False
+    )
+    other_end_users: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
+    close_to_government: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
+    state_owned: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
+    sole_end_user_unknown: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -255,7 +275,6 @@ def stakes_of(transaction: Transaction, context: CheckContext) -> Stakes:
     """How much rides on the review: the highest misuse potential (an item nobody classified
     counts as 5), the first item that has it, the items not classified, and the end user's
     link to a government, weighed with the thresholds. Worked out once per distinct key."""
-    config = context.config
     profiles = context.profiles
     potential, top_item, unclassified = -1, "", []
     for item in transaction.items:
@@ -268,24 +287,17 @@ def stakes_of(transaction: Transaction, context: CheckContext) -> Stakes:
         if item_potential > potential:
             potential, top_item = item_potential, item.name
     end_user = transaction.end_user
-    key = (
-        potential,
-        top_item,
-        tuple(unclassified),
-        end_user.type,
-        end_user.government_relationship,
-        config["sensitive_at"],
-        config["high_potential_at"],
-    )
-    memo = context.state.stakes
-    found: Stakes | None = memo.get(key)
+    key = (potential, top_item, tuple(unclassified), end_user.type, end_user.government_relationship)
+    memory = context.state.stakes
+    found: Stakes | None = memory.get(key)
     if found is None:
-        found = _remember(memo, key, _stakes(key, government_link(transaction)))
+        found = memory.keep(key, _stakes(key, government_link(transaction), context.config))
     return found
 
 
-def _stakes(key: tuple[Any, ...], link: tuple[bool, str]) -> Stakes:
-    potential, top_item, unclassified, _type, _relationship, sensitive_at, high_potential_at = key
+def _stakes(key: tuple[Any, ...], link: tuple[bool, str], config: Mapping[str, Any]) -> Stakes:
+    potential, top_item, unclassified, _type, _relationship = key
+    sensitive_at, high_potential_at = config["sensitive_at"], config["high_potential_at"]
     linked, link_reason = link
     if linked and potential >= sensitive_at:
         sensitive, why = (
@@ -328,7 +340,7 @@ class Opacity:
     unnamed_forwarder: bool  # the KYC answers name a forwarder as final destination, parties do not
 
 
-def opacity_of(transaction: Transaction, rules: StakeholderRules) -> Opacity:
+def opacity_of(transaction: Transaction, state: Stakeholders) -> Opacity:
     """Opacity points of every party and the level they add up to (the data's role weights),
     worked out once per distinct key: the parties, the end user's and exporter's countries
     and whether the KYC answers name a forwarder as the final destination."""
@@ -338,9 +350,9 @@ def opacity_of(transaction: Transaction, rules: StakeholderRules) -> Opacity:
         transaction.exporter.country if transaction.exporter else None,
         transaction.kyc.answer(FORWARDER_FLAG) is True,
     )
-    found: Opacity | None = rules.opacities.get(key)
+    found: Opacity | None = state.opacities.get(key)
     if found is None:
-        found = _remember(rules.opacities, key, _opacity_of(transaction, rules))
+        found = state.opacities.keep(key, _opacity_of(transaction, state.rules))
     return found
 
 
@@ -420,9 +432,9 @@ def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> M
     """The facts, worked out once per distinct key (everything they read: the end user's
     type, relationship, sole-end-user answer, whether others are named and related parties,
     the KYC answers and the opacity of the parties)."""
-    rules: StakeholderRules = context.state
+    state: Stakeholders = context.state
     end_user = transaction.end_user
-    opacity = opacity_of(transaction, rules)
+    opacity = opacity_of(transaction, state)
     key = (
         end_user.type,
         end_user.government_relationship,
@@ -433,9 +445,9 @@ def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> M
         transaction.parties,
         opacity,
     )
-    found: dict[str, Any] | None = rules.facts.get(key)
+    found: dict[str, Any] | None = state.facts.get(key)
     if found is None:
-        found = _remember(rules.facts, key, _facts(transaction, opacity))
+        found = state.facts.keep(key, _facts(transaction, opacity))
     return dict(found)
 
 
@@ -481,15 +493,15 @@ def _listing(names: Iterable[str]) -> str:
 
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
-    """Every check, in order. The checks that do not read the contract depend on a key a
-    customer's deals repeat (the end user's name, type, relationship and country, its related
-    parties, the KYC answers, the parties, the stakes, the opacity and the config they
-    read): they run once per distinct key and their (immutable) findings are returned again."""
-    rules: StakeholderRules = context.state
-    config = context.config
+    """Every check, in order. Each part of the answer is remembered by everything it reads:
+    the checks that read neither the contract nor the risk tier by the end user's fields,
+    its related parties, the KYC answers, the parties, the stakes and the opacity; the others
+    on their own (see check_close_to_government, check_state_owned, check_other_end_users)."""
+    state: Stakeholders = context.state
+    rules = state.rules
     end_user = transaction.end_user
     stakes = stakes_of(transaction, context)
-    opacity = opacity_of(transaction, rules)
+    opacity = opacity_of(transaction, state)
     key = (
         end_user.name,
         end_user.type,
@@ -500,10 +512,8 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
         transaction.parties,
         stakes,
         opacity,
-        config["unanswered_kyc"],
-        config["max_parties_without_country"],
     )
-    reviewed: tuple[tuple[Finding, ...], tuple[Finding, ...]] | None = rules.reviews.get(key)
+    reviewed = state.reviews.get(key)
     if reviewed is None:
         end_user_checks = (
             *check_kyc_flags(transaction, rules, stakes),
@@ -514,11 +524,11 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
             *check_related_parties(transaction, stakes),
             *check_intermediaries(transaction, context, opacity, stakes),
         )
-        reviewed = _remember(rules.reviews, key, (end_user_checks, party_checks))
+        reviewed = state.reviews.keep(key, (end_user_checks, party_checks))
     findings: list[Finding] = list(reviewed[0])
-    findings += check_close_to_government(transaction, context, rules, stakes)
-    findings += check_state_owned(transaction, rules, stakes)
-    findings += check_other_end_users(transaction, rules, stakes)
+    findings += check_close_to_government(transaction, context, stakes)
+    findings += check_state_owned(transaction, state, stakes)
+    findings += check_other_end_users(transaction, state, stakes)
     findings += reviewed[1]
     return findings
 
@@ -683,18 +693,51 @@ TIER_WORDS = {
 
 
 def check_close_to_government(
-    transaction: Transaction, context: CheckContext, rules: StakeholderRules, stakes: Stakes
+    transaction: Transaction, context: CheckContext, stakes: Stakes
 ) -> list[Finding]:
     """Red flag 1: not a government but close to one with a reputation for abuses, especially
     of the kind the item could facilitate. Weighed with the destination's risk tier (unknown
     counts as poor) and the items' misuse potential; agreed use limits and audit and
-    termination rights lower what does not escalate."""
+    termination rights lower what does not escalate. Remembered by everything it reads: of
+    the stakes, the item that tops the potential only when it could facilitate abuse (the
+    message names it then)."""
     how = closeness(transaction)
     if how is None:
         return []
     end_user = transaction.end_user
-    config = context.config
     tier = context.fact(RISK_TIER)
+    if tier is not None and type(tier) is not str:
+        # A tier no plugin of hrdd publishes (it may be unhashable, or 1 where another deal had
+        # True): weighed and reported as it is, without the memory.
+        return [_close_to_government(transaction, context, stakes, how, tier)]
+    memory: Memory[tuple[Any, ...], Finding] = context.state.close_to_government
+    key = (
+        end_user.name,
+        end_user.type,
+        end_user.government_relationship,
+        end_user.country,
+        transaction.contract.clauses,
+        tier,
+        context.fact_source(RISK_TIER),
+        stakes.potential,
+        stakes.linked,
+        stakes.unclassified,
+        stakes.top_item if stakes.facilitates else None,
+    )
+    found = memory.get(key)
+    if found is None or found is SEEN_ONCE:
+        built = _close_to_government(transaction, context, stakes, how, tier)
+        memory.keep(key, SEEN_ONCE if found is None else built)
+        return [built]
+    return [found]
+
+
+def _close_to_government(
+    transaction: Transaction, context: CheckContext, stakes: Stakes, how: str, tier: Any
+) -> Finding:
+    rules: StakeholderRules = context.state.rules
+    end_user = transaction.end_user
+    config = context.config
     known = tier in RISK_TIERS
     poor = not known or tier in ("high", "very_high")
     facilitates = stakes.facilitates
@@ -746,26 +789,42 @@ def check_close_to_government(
     source = context.fact_source(RISK_TIER)
     if source:
         evidence["fact_source"] = source
-    return [
-        _finding(
-            "HRDD-STK-004",
-            outcome,
-            message,
-            evidence,
-            (RED_FLAG_CLOSE, STAKEHOLDERS),
-            remediation,
-            "end_user",
-            severity,
-        )
-    ]
+    return _finding(
+        "HRDD-STK-004",
+        outcome,
+        message,
+        evidence,
+        (RED_FLAG_CLOSE, STAKEHOLDERS),
+        remediation,
+        "end_user",
+        severity,
+    )
 
 
-def check_state_owned(transaction: Transaction, rules: StakeholderRules, stakes: Stakes) -> list[Finding]:
+def check_state_owned(transaction: Transaction, state: Stakeholders, stakes: Stakes) -> list[Finding]:
     """The SOE trend: a state-owned enterprise buying items with surveillance capabilities is
     always reported; with an item of sensitive potential it needs the clauses that keep the
-    items with the enterprise."""
+    items with the enterprise. Remembered by everything it reads."""
     if not is_state_owned(transaction) or not stakes.capable:
         return []
+    end_user = transaction.end_user
+    key = (
+        end_user.name,
+        end_user.type,
+        end_user.government_relationship,
+        end_user.country,
+        transaction.contract.clauses,
+        stakes,
+    )
+    found = state.state_owned.get(key)
+    if found is None or found is SEEN_ONCE:
+        built = _state_owned(transaction, state.rules, stakes)
+        state.state_owned.keep(key, SEEN_ONCE if found is None else built)
+        return [built]
+    return [found]
+
+
+def _state_owned(transaction: Transaction, rules: StakeholderRules, stakes: Stakes) -> Finding:
     end_user = transaction.end_user
     missing = [c for c in rules.soe_safeguards if c not in transaction.contract.clauses]
     sensitive = stakes.sensitive and bool(missing)
@@ -783,23 +842,21 @@ def check_state_owned(transaction: Transaction, rules: StakeholderRules, stakes:
         )
     else:
         remediation = None
-    return [
-        _finding(
-            "HRDD-STK-005",
-            outcome,
-            message,
-            {
-                "end_user.type": end_user.type,
-                "end_user.government_relationship": end_user.government_relationship,
-                "contract.clauses": list(transaction.contract.clauses),
-                **stakes.evidence(),
-            },
-            (SOE_TREND, RED_FLAG_CLOSE),
-            remediation,
-            "end_user",
-            Severity.MEDIUM if stakes.sensitive else Severity.LOW,
-        )
-    ]
+    return _finding(
+        "HRDD-STK-005",
+        outcome,
+        message,
+        {
+            "end_user.type": end_user.type,
+            "end_user.government_relationship": end_user.government_relationship,
+            "contract.clauses": list(transaction.contract.clauses),
+            **stakes.evidence(),
+        },
+        (SOE_TREND, RED_FLAG_CLOSE),
+        remediation,
+        "end_user",
+        Severity.MEDIUM if stakes.sensitive else Severity.LOW,
+    )
 
 
 # ---- Other end users (red flag 2) ------------------------------------------------------
@@ -814,13 +871,39 @@ def _worst(outcomes: Iterable[Outcome]) -> Outcome:
     return max(outcomes, key=_OUTCOME_ORDER.index)
 
 
-def check_other_end_users(transaction: Transaction, rules: StakeholderRules, stakes: Stakes) -> list[Finding]:
+def check_other_end_users(transaction: Transaction, state: Stakeholders, stakes: Stakes) -> list[Finding]:
     end_user = transaction.end_user
     others = end_user.other_end_users
     if not other_end_users_flagged(transaction):
         if end_user.sole_end_user is None:
-            return [_sole_end_user_unknown(transaction, stakes)]
+            # Remembered by everything it reads: of the stakes, not which item tops the
+            # potential, so deals that differ only in that share it.
+            key: tuple[Any, ...] = (
+                end_user.name,
+                transaction.contract.clauses,
+                stakes.potential,
+                stakes.linked,
+                stakes.sensitive,
+                stakes.unclassified,
+            )
+            found = state.sole_end_user_unknown.get(key)
+            if found is None or found is SEEN_ONCE:
+                built = _sole_end_user_unknown(transaction, stakes)
+                state.sole_end_user_unknown.keep(key, SEEN_ONCE if found is None else built)
+                return [built]
+            return [found]
         return []
+    # Red flag 2 reads neither the contract nor the risk tier: a customer's deals repeat its key.
+    key = (end_user.name, end_user.country, end_user.sole_end_user, others, stakes)
+    found = state.other_end_users.get(key)
+    if found is None:
+        found = state.other_end_users.keep(key, _other_end_users(transaction, state.rules, stakes))
+    return [found]
+
+
+def _other_end_users(transaction: Transaction, rules: StakeholderRules, stakes: Stakes) -> Finding:
+    end_user = transaction.end_user
+    others = end_user.other_end_users
     if end_user.sole_end_user is False and not others:
         if not stakes.capable:
             outcome = Outcome.INFO  # red flag 2 is about items with surveillance capabilities
@@ -828,19 +911,17 @@ def check_other_end_users(transaction: Transaction, rules: StakeholderRules, sta
             outcome = Outcome.ESCALATE
         else:
             outcome = Outcome.SAFEGUARDS_REQUIRED
-        return [
-            _finding(
-                "HRDD-STK-007",
-                outcome,
-                f"{end_user.name} is not the only end user (sole_end_user = false), and who the other end users "
-                "are is not stated: items whose users are unknown cannot be reviewed.",
-                {"end_user.sole_end_user": False, "end_user.other_end_users": [], **stakes.evidence()},
-                (RED_FLAG_OTHERS, STAKEHOLDERS),
-                "Name every other end user (name, country, type, sector) and review each as the stated end user "
-                "is reviewed; name them all in the end-use certificate.",
-                "end_user",
-            )
-        ]
+        return _finding(
+            "HRDD-STK-007",
+            outcome,
+            f"{end_user.name} is not the only end user (sole_end_user = false), and who the other end users "
+            "are is not stated: items whose users are unknown cannot be reviewed.",
+            {"end_user.sole_end_user": False, "end_user.other_end_users": [], **stakes.evidence()},
+            (RED_FLAG_OTHERS, STAKEHOLDERS),
+            "Name every other end user (name, country, type, sector) and review each as the stated end user "
+            "is reviewed; name them all in the end-use certificate.",
+            "end_user",
+        )
     described = []
     outcomes = []
     grave = []
@@ -888,26 +969,24 @@ def check_other_end_users(transaction: Transaction, rules: StakeholderRules, sta
     severity = None
     if outcome is Outcome.ESCALATE and grave and stakes.potential >= 4:
         severity = Severity.CRITICAL
-    return [
-        _finding(
-            "HRDD-STK-007",
-            outcome,
-            message,
-            {
-                "end_user.sole_end_user": end_user.sole_end_user,
-                "end_user.other_end_users": [
-                    {"name": o.name, "country": o.country, "type": o.type, "sector": o.sector} for o in others
-                ],
-                **stakes.evidence(),
-            },
-            (RED_FLAG_OTHERS, STAKEHOLDERS),
-            "Review every other end user as the stated end user is reviewed (record, function, misuse reports, "
-            "laws) and name each in the end-use certificate with the uses allowed to it; refuse access to any "
-            "the review cannot clear.",
-            "end_user.other_end_users",
-            severity,
-        )
-    ]
+    return _finding(
+        "HRDD-STK-007",
+        outcome,
+        message,
+        {
+            "end_user.sole_end_user": end_user.sole_end_user,
+            "end_user.other_end_users": [
+                {"name": o.name, "country": o.country, "type": o.type, "sector": o.sector} for o in others
+            ],
+            **stakes.evidence(),
+        },
+        (RED_FLAG_OTHERS, STAKEHOLDERS),
+        "Review every other end user as the stated end user is reviewed (record, function, misuse reports, "
+        "laws) and name each in the end-use certificate with the uses allowed to it; refuse access to any "
+        "the review cannot clear.",
+        "end_user.other_end_users",
+        severity,
+    )
 
 
 def _sole_end_user_unknown(transaction: Transaction, stakes: Stakes) -> Finding:

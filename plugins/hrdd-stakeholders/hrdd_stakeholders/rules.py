@@ -69,13 +69,6 @@ class StakeholderRules:
     red_flag_1_safeguards: tuple[str, ...]
     soe_safeguards: tuple[str, ...]
     dataset: DataSet
-    # What the plugin already worked out with these rules (see plugin.py), each keyed by
-    # everything it reads, config values included (engines with different configs share the
-    # rules). Not init fields: a copy made with attrs.evolve starts empty.
-    opacities: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
-    stakes: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
-    facts: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
-    reviews: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def opacity_level(self, points: int) -> str:
         if points >= self.opacity_high_at:

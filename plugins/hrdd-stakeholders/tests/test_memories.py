@@ -1,0 +1,118 @@
+"""hrdd-stakeholders remembers its findings: deals with the same inputs get the very same
+findings, and a deal that differs in one input a finding reads gets its own, whatever the
+order the deals come in on one engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stakeholders_kit import (
+    BODY_CAMERA,
+    DROP,
+    FACE_GATE,
+    FULL_CONTRACT,
+    MUNICIPAL_POLICE,
+    PLUGIN,
+    STATE_TELCO,
+    evidence,
+    make_transaction,
+    the_finding,
+    write_policy,
+)
+
+import hrdd
+from hrdd.context import CheckContext, SharedFacts
+from hrdd_stakeholders import plugin
+
+WITHOUT_CERTIFICATE = {
+    **FULL_CONTRACT,
+    "clauses": [c for c in FULL_CONTRACT["clauses"] if c != "end_use_certificate"],
+}
+
+
+def _assessed_in_both_orders(
+    tmp_path: Path, first: dict, second: dict, rule: str
+) -> list[tuple[str, hrdd.Finding]]:
+    """(which, finding) for each deal, each assessed three times, in both orders, on one
+    engine per order (a memory keeps a finding from the second deal with its inputs on)."""
+    seen = []
+    for order, directory in (((first, second), tmp_path / "a"), ((second, first), tmp_path / "b")):
+        directory.mkdir()
+        engine = hrdd.Engine.from_policy(write_policy(directory))
+        for _ in range(3):
+            for document in order:
+                which = "first" if document is first else "second"
+                seen.append((which, the_finding(engine.assess(document), rule)))
+    return seen
+
+
+def test_the_open_sole_end_user_question_follows_each_deals_contract(tmp_path: Path) -> None:
+    """Two deals of one police force differ only in the end-use certificate clause: the
+    certificate settles the open question (info), its absence asks for it (safeguards
+    required), and the evidence lists each deal's own clauses."""
+    with_certificate = make_transaction(sole_end_user=DROP)
+    without = make_transaction(sole_end_user=DROP, contract=WITHOUT_CERTIFICATE)
+    for which, finding in _assessed_in_both_orders(tmp_path, with_certificate, without, "HRDD-STK-008"):
+        clauses = evidence(finding)["contract.clauses"]
+        if which == "first":
+            assert finding.outcome == "info"
+            assert "end_use_certificate" in clauses
+        else:
+            assert finding.outcome == "safeguards_required"
+            assert "end_use_certificate" not in clauses
+        assert clauses == (FULL_CONTRACT if which == "first" else WITHOUT_CERTIFICATE)["clauses"]
+
+
+def test_red_flag_1_names_each_deals_own_item(tmp_path: Path) -> None:
+    """Two deals of a state-owned telco differ only in the name of an item that could
+    facilitate abuse (the same potential): each message names its own item."""
+    renamed = {**FACE_GATE, "name": "FaceGate II turnstile terminal"}
+    original = make_transaction(items=[FACE_GATE], end_user=STATE_TELCO)
+    other = make_transaction(items=[renamed], end_user=STATE_TELCO)
+    for which, finding in _assessed_in_both_orders(tmp_path, original, other, "HRDD-STK-004"):
+        assert finding.outcome == "escalate"
+        if which == "first":
+            assert "'FaceGate turnstile terminal' (misuse potential 3/5)" in finding.message
+        else:
+            assert "'FaceGate II turnstile terminal' (misuse potential 3/5)" in finding.message
+
+
+def test_red_flag_2_describes_each_deals_own_other_end_users(tmp_path: Path) -> None:
+    """Two deals of one police force name the same other end user, used at home in one and
+    abroad in the other: only the second is told that use abroad amounts to a re-export."""
+    other = {"name": "Regional Police Academy", "type": "government_agency", "sector": "law_enforcement"}
+    home = make_transaction(sole_end_user=False, other_end_users=[{**other, "country": "NL"}])
+    abroad = make_transaction(sole_end_user=False, other_end_users=[{**other, "country": "BE"}])
+    for which, finding in _assessed_in_both_orders(tmp_path, home, abroad, "HRDD-STK-007"):
+        re_export = "amounts to a re-export" in finding.message
+        assert re_export is (which == "second")
+        assert ("Belgium (BE)" in finding.message) is (which == "second")
+
+
+def _context(engine: hrdd.Engine) -> CheckContext:
+    [loaded] = [p for p in engine.plugins.plugins if p.name == PLUGIN]
+    return CheckContext(PLUGIN, loaded.config, loaded.settings.policy_dir, SharedFacts(), loaded.state)
+
+
+def test_deals_with_the_same_inputs_get_the_same_findings(tmp_path: Path) -> None:
+    """The hook returns the very finding it built before for the same inputs (once a key has
+    come twice: a key seen once is only noted), so the engine enforces and writes it once;
+    another deal of the same customer with another contract gets its own."""
+    engine = hrdd.Engine.from_policy(write_policy(tmp_path))
+    context = _context(engine)
+
+    def open_question(document: dict) -> hrdd.Finding:
+        findings = plugin.hrdd_check_end_user(hrdd.Transaction.from_dict(document), context)
+        [finding] = [f for f in findings if f.rule_id == "HRDD-STK-008"]
+        return finding
+
+    document = make_transaction(items=[BODY_CAMERA], end_user=MUNICIPAL_POLICE, sole_end_user=DROP)
+    other = make_transaction(
+        items=[BODY_CAMERA], end_user=MUNICIPAL_POLICE, sole_end_user=DROP, contract=WITHOUT_CERTIFICATE
+    )
+    open_question(document)
+    kept = open_question(document)
+    assert open_question(document) is kept
+    assert open_question(other) is not kept
+    assert open_question(other) is not kept
+    assert open_question(document) is kept
