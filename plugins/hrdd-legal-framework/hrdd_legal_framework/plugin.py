@@ -21,7 +21,6 @@ from hrdd import (
     CONTRACT_CLAUSES,
     CheckContext,
     Finding,
-    Item,
     Outcome,
     PluginInfo,
     PluginSetup,
@@ -30,6 +29,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import Memory
 from hrdd_legal_framework.datasets import (
     ICCPR_FILE,
     SURVEILLANCE_FILE,
@@ -152,7 +152,29 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
         else policy_dir / config["surveillance_data"]
     )
     data = legal_data_for(iccpr, surveillance)
-    return PluginSetup(data=data.datasets, state=data)
+    return PluginSetup(data=data.datasets, state=LegalFramework(data))
+
+
+@attrs.frozen
+class LegalFramework:
+    """The plugin's state in one engine: the legal data, and what the check worked out with it,
+    each remembered by everything else it reads. One per engine (engines that load the same
+    files share the data, not these memories), so no key needs one of the engine's config
+    values or the data."""
+
+    data: LegalData
+    # The items as the check sees them, by item (see item_views).
+    views: Memory[tuple[Any, ...], ItemView] = attrs.field(factory=lambda: Memory(4096), repr=False)
+    # The findings about the end users reviewed (see _review; the first two may hold SEEN_ONCE). A
+    # finding about all of a deal's items has a key per combination of items (and of their
+    # safeguards): more keys than a memory of the default size holds in a catalogue's batch.
+    statuses: Memory[tuple[Any, ...], Finding] = attrs.field(factory=lambda: Memory(4096), repr=False)
+    concerns: Memory[tuple[Any, ...], Finding] = attrs.field(  # or NOTHING_BEARS
+        factory=lambda: Memory(4096), repr=False
+    )
+    reviews: Memory[tuple[Any, ...], Finding] = attrs.field(factory=lambda: Memory(4096), repr=False)
+    # The data-age finding (or None) by the day measured on: one per day, in practice.
+    ages: Memory[tuple[Any, ...], Finding | None] = attrs.field(factory=lambda: Memory(64), repr=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -162,7 +184,7 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 
 @hookimpl
 def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> Mapping[str, Any] | None:
-    data: LegalData = context.state
+    data = context.state.data
     code = transaction.end_user.country
     status = data.iccpr.get(code)
     if status is None:
@@ -181,7 +203,7 @@ def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> M
 # --------------------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # part of the keys the check remembers findings by: hashed once
 class Reviewed:
     """One end user whose legal framework is reviewed: the stated end user, or another end
     user of the items (in another country, or with a different link to the government)."""
@@ -257,28 +279,46 @@ def _reviewed_end_users(
     return tuple(reviewed)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # part of the keys the check remembers findings by: hashed once
 class ItemView:
-    item: Item
+    """One item as the check sees it: everything the findings read of it but its design
+    safeguards (read from the item where they count, so that a view is shared by the deals
+    that configure the same product differently)."""
+
+    path: str
+    name: str
     potential: int
     capabilities: frozenset[str] | None  # None: not profiled, every capability assumed
     profiled: bool
 
 
-def item_views(transaction: Transaction, context: CheckContext) -> list[ItemView]:
+def item_views(transaction: Transaction, context: CheckContext) -> tuple[ItemView, ...]:
+    """The items' views, each the same object for the same item fields and profile."""
+    memory: Memory[tuple[Any, ...], ItemView] = context.state.views
+    profiles = context.profiles
     views = []
     for item in transaction.items:
-        profile = context.profiles.get(item.id)
+        profile = profiles.get(item.id)
         if profile is None:
-            views.append(ItemView(item, UNPROFILED_POTENTIAL, None, False))
+            key: tuple[Any, ...] = (item.index, item.name)
         else:
-            views.append(ItemView(item, profile.misuse_potential, frozenset(profile.capabilities), True))
-    return views
+            key = (item.index, item.name, profile.misuse_potential, profile.capabilities)
+        view = memory.get(key)
+        if view is None:
+            if profile is None:
+                view = ItemView(item.path, item.name, UNPROFILED_POTENTIAL, None, False)
+            else:
+                view = ItemView(
+                    item.path, item.name, profile.misuse_potential, frozenset(profile.capabilities), True
+                )
+            memory.keep(key, view)
+        views.append(view)
+    return tuple(views)
 
 
 def _potential_evidence(views: Sequence[ItemView]) -> dict[str, Any]:
     return {
-        f"{v.item.path}.misuse_potential": v.potential
+        f"{v.path}.misuse_potential": v.potential
         if v.profiled
         else f"unknown (not profiled: weighed as {v.potential})"
         for v in views
@@ -342,7 +382,7 @@ def _country(status: IccprStatus) -> str:
 
 
 def _item_names(views: Sequence[ItemView]) -> str:
-    return ", ".join(repr(v.item.name) for v in views)
+    return ", ".join(repr(v.name) for v in views)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -361,31 +401,33 @@ def _status_text(status: IccprStatus, data: LegalData) -> str:
     return "not covered by any state's ratification of the ICCPR"
 
 
-# How many data-age verdicts are remembered (one per day measured on, in practice).
-MEMO_SIZE = 64
-# The data-age finding (or None) by everything it reads: the data set (LegalData is hashed
-# by identity, so a key holds its data set), the transaction's date (or today's, when it
-# has none) and max_age_days. Every deal of a day is measured alike.
-_ages: dict[tuple[Any, ...], Finding | None] = {}
+# What a memory holds for a key seen once, in place of the finding: a finding is kept only
+# when its key comes a second time. Where every deal has a contract (or item configuration)
+# of its own, hardly a key comes again, and a finding kept in a memory is one the engine must
+# copy to set its fields (it fills in place one that nobody else holds): keeping every
+# finding would cost each such deal more than it saves.
+SEEN_ONCE: Any = object()
+# What the memory of concerns findings holds where no concern bears on the items (no finding).
+NOTHING_BEARS: Any = object()
 
 
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
-    data: LegalData = context.state
+    """The review of every end user reviewed (each finding remembered by everything it reads,
+    see _review), then the data's age."""
+    state: LegalFramework = context.state
     config = context.config
     views = item_views(transaction, context)
     findings: list[Finding] = []
     for reviewed in reviewed_end_users(transaction):
-        findings.extend(_review(reviewed, views, transaction, data, config))
+        findings += _review(reviewed, views, transaction, state, config)
+    # The data-age finding reads the data, max_age_days and the day measured on, no more.
     date = transaction.date
-    key = (data, date, None if date else context.as_of, config["max_age_days"])
-    if key in _ages:
-        age = _ages[key]
+    key = (date, None if date else context.as_of)  # undated: measured against "today"
+    if key in state.ages:
+        age = state.ages[key]
     else:
-        age = _data_age(transaction, data, config, context.as_of)
-        if len(_ages) >= MEMO_SIZE:
-            _ages.clear()
-        _ages[key] = age
+        age = state.ages.keep(key, _data_age(transaction, state.data, config, context.as_of))
     if age is not None:
         findings.append(age)
     return findings
@@ -393,14 +435,18 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
 
 def _review(
     reviewed: Reviewed,
-    views: Sequence[ItemView],
+    views: tuple[ItemView, ...],
     transaction: Transaction,
-    data: LegalData,
+    state: LegalFramework,
     config: Mapping[str, Any],
 ) -> list[Finding]:
+    """The findings about one end user reviewed: its destination's status (when the Covenant
+    does not bind it), then the documented concerns that bear on the items or, for a party
+    without any, what was reviewed. Each is remembered by everything it reads."""
+    data = state.data
     status = data.iccpr.get(reviewed.country)
-    where = reviewed.path
     if status is None:
+        where = reviewed.path
         return [
             Finding(
                 rule_id=UNKNOWN_COUNTRY,
@@ -414,6 +460,45 @@ def _review(
                 subject=where,
             )
         ]
+    clauses = transaction.contract.clauses
+    findings: list[Finding] = []
+    if not status.weighed_as_party:
+        key: tuple[Any, ...] = (reviewed, views, clauses)
+        found = state.statuses.get(key)
+        if found is None or found is SEEN_ONCE:
+            finding = _status_finding(reviewed, status, views, clauses, data, config)
+            state.statuses.keep(key, SEEN_ONCE if found is None else finding)
+            found = finding
+        findings.append(found)
+    concern_finding = None
+    if data.concerns_of(reviewed.country):
+        bearings = _bearings(reviewed, views, transaction, data)
+        # The finding reads of the bearings only what the views and the reviewed end user
+        # decide, and what is missing to mitigate them.
+        key = (reviewed, views, tuple((b.missing_clauses, b.missing_design) for b in bearings))
+        found = state.concerns.get(key)
+        if found is None or found is SEEN_ONCE:
+            concern_finding = _concerns_finding(reviewed, status, views, bearings, data, config)
+            kept = NOTHING_BEARS if concern_finding is None else concern_finding
+            state.concerns.keep(key, SEEN_ONCE if found is None else kept)
+        elif found is not NOTHING_BEARS:
+            concern_finding = found
+    if concern_finding is not None:
+        findings.append(concern_finding)
+    elif status.weighed_as_party:
+        key = (reviewed, views)
+        # Kept at once: deals of every shape repeat it (it reads neither the contract nor the
+        # items' safeguards).
+        found = state.reviews.get(key)
+        if found is None:
+            found = state.reviews.keep(key, _reviewed_finding(reviewed, status, views, data))
+        findings.append(found)
+    return findings
+
+
+def _base_evidence(reviewed: Reviewed, status: IccprStatus) -> dict[str, Any]:
+    """The evidence every finding about a reviewed end user starts with."""
+    where = reviewed.path
     base: dict[str, Any] = {f"{where}.country": reviewed.country}
     if reviewed.country_assumed:
         base[f"{where}.country"] = f"not given: assumed to be the destination, {reviewed.country}"
@@ -425,26 +510,16 @@ def _review(
         base["iccpr.applies_via"] = status.applies_via
     if status.note:
         base["iccpr.note"] = status.note
-
-    findings: list[Finding] = []
-    if not status.weighed_as_party:
-        findings.append(_status_finding(reviewed, status, views, transaction, data, config, base))
-    concern_finding = _concerns_finding(reviewed, status, views, transaction, data, config, base)
-    if concern_finding is not None:
-        findings.append(concern_finding)
-    elif status.weighed_as_party:
-        findings.append(_reviewed_finding(reviewed, status, views, data, base))
-    return findings
+    return base
 
 
 def _status_finding(
     reviewed: Reviewed,
     status: IccprStatus,
     views: Sequence[ItemView],
-    transaction: Transaction,
+    clauses: tuple[str, ...],
     data: LegalData,
     config: Mapping[str, Any],
-    base: dict[str, Any],
 ) -> Finding:
     rule = {"no_action": NO_ACTION, "signatory": SIGNATORY}.get(status.status, NOT_APPLICABLE)
     escalate_at = (
@@ -453,10 +528,14 @@ def _status_finding(
     top = max(views, key=lambda v: v.potential)
     potential = top.potential
     required = list(config["status_safeguards"])
-    present = [c for c in required if c in transaction.contract.clauses]
-    missing = [c for c in required if c not in transaction.contract.clauses]
+    present = [c for c in required if c in clauses]
+    missing = [c for c in required if c not in clauses]
     country = _country(status)
-    evidence = {**base, **_potential_evidence(views), "contract.clauses": list(transaction.contract.clauses)}
+    evidence = {
+        **_base_evidence(reviewed, status),
+        **_potential_evidence(views),
+        "contract.clauses": list(clauses),
+    }
     if status.note and "iccpr.note" not in evidence:
         evidence["iccpr.note"] = status.note
     situation = f"{country} is {_status_text(status, data)}"
@@ -482,7 +561,7 @@ def _status_finding(
     elif outcome is Outcome.ESCALATE:
         message = (
             f"{situation}, and {reviewed.name} is government-linked ({reviewed.link_reason}): {bound}. "
-            f"{top.item.name!r} has misuse potential {potential}/5, at or above {escalate_at}: the framework "
+            f"{top.name!r} has misuse potential {potential}/5, at or above {escalate_at}: the framework "
             "its use would fall under must be reviewed by hand before export."
         )
     elif potential >= 1 and not required:
@@ -566,19 +645,29 @@ def _concerns_bearing(
     )
 
 
-def _bearing(view: ItemView, reviewed: Reviewed, transaction: Transaction, data: LegalData) -> Bearing:
-    found = _concerns_bearing(data, reviewed.country, reviewed.sector, not reviewed.agency, view.capabilities)
+def _bearings(
+    reviewed: Reviewed, views: Sequence[ItemView], transaction: Transaction, data: LegalData
+) -> list[Bearing]:
+    """What bears on each item (the views are in the items' order)."""
     clauses = transaction.contract.clauses
-    design = view.item.design_safeguards
-    return Bearing(
-        view,
-        found.concerns,
-        tuple(c for c in found.clauses if c not in clauses) if found.clauses else (),
-        tuple(d for d in found.design if d not in design) if found.design else (),
-        found.weight,
-        found.compelled,
-        found,
-    )
+    bearings = []
+    for view, item in zip(views, transaction.items, strict=True):
+        found = _concerns_bearing(
+            data, reviewed.country, reviewed.sector, not reviewed.agency, view.capabilities
+        )
+        design = item.design_safeguards
+        bearings.append(
+            Bearing(
+                view,
+                found.concerns,
+                tuple(c for c in found.clauses if c not in clauses) if found.clauses else (),
+                tuple(d for d in found.design if d not in design) if found.design else (),
+                found.weight,
+                found.compelled,
+                found,
+            )
+        )
+    return bearings
 
 
 def _concern_outcome(bearing: Bearing, reviewed: Reviewed, config: Mapping[str, Any]) -> Outcome:
@@ -598,15 +687,13 @@ def _concerns_finding(
     reviewed: Reviewed,
     status: IccprStatus,
     views: Sequence[ItemView],
-    transaction: Transaction,
+    bearings: Sequence[Bearing],
     data: LegalData,
     config: Mapping[str, Any],
-    base: dict[str, Any],
 ) -> Finding | None:
     concerns = data.concerns_of(reviewed.country)
     if not concerns:
         return None
-    bearings = [_bearing(view, reviewed, transaction, data) for view in views]
     ranked = [(_concern_outcome(b, reviewed, config), b) for b in bearings]
     outcome, worst = max(ranked, key=lambda pair: (_RANK[pair[0]], pair[1].view.potential, pair[1].weight))
     if outcome is Outcome.PASS:
@@ -615,9 +702,9 @@ def _concerns_finding(
     country = _country(status)
     potential = worst.view.potential
     evidence: dict[str, Any] = {
-        **base,
+        **_base_evidence(reviewed, status),
         "destination.surveillance_law_concerns": [c.id for c in concerns],
-        "bearing_on_items": {b.view.item.path: [c.id for c in b.concerns] for b in bearings if b.concerns},
+        "bearing_on_items": {b.view.path: [c.id for c in b.concerns] for b in bearings if b.concerns},
         **_potential_evidence(views),
         "surveillance_laws.basis": row.basis,
         "surveillance_laws.as_of": row.as_of.isoformat(),
@@ -626,7 +713,7 @@ def _concerns_finding(
         evidence["surveillance_laws.note"] = row.note
     intro = (
         f"The surveillance laws and practices of {country} raise documented concerns under ICCPR articles "
-        f"{worst.basis.articles} that bear on {worst.view.item.name!r} (misuse potential {potential}/5): "
+        f"{worst.basis.articles} that bear on {worst.view.name!r} (misuse potential {potential}/5): "
         f"{worst.basis.described}"
     )
     missing = [*worst.missing_clauses, *worst.missing_design]
@@ -700,7 +787,7 @@ def _set_aside(data: LegalData, code: str, sector: str | None) -> str:
 
 
 def _reviewed_finding(
-    reviewed: Reviewed, status: IccprStatus, views: Sequence[ItemView], data: LegalData, base: dict[str, Any]
+    reviewed: Reviewed, status: IccprStatus, views: Sequence[ItemView], data: LegalData
 ) -> Finding:
     """Negative assurance: what was reviewed, and why nothing bears on the items."""
     concerns = data.concerns_of(reviewed.country)
@@ -722,7 +809,7 @@ def _reviewed_finding(
         severity=Severity.NONE,
         message=f"Reviewed the legal framework for {reviewed.name}: {country} is {_status_text(status, data)}, and {found}.",
         evidence={
-            **base,
+            **_base_evidence(reviewed, status),
             "destination.surveillance_law_concerns": [c.id for c in concerns],
             **_potential_evidence(views),
         },

@@ -629,7 +629,7 @@ def test_a_country_missing_from_the_data_is_an_error_not_a_pass() -> None:
         "concerns_escalate_at": 4,
         "status_safeguards": STATUS_CLAUSES,
     }
-    context = _Context(without_nl, config)
+    context = _Context(plugin.LegalFramework(without_nl), config)
     transaction = hrdd.Transaction.from_dict(make_transaction(BODY_CAMERA, MUNICIPAL_POLICE_NL))
     assert plugin.hrdd_transaction_facts(transaction, context) is None  # type: ignore[arg-type]
     [finding] = plugin.hrdd_check_end_user(transaction, context)  # type: ignore[arg-type]

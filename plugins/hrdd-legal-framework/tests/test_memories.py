@@ -1,0 +1,145 @@
+"""hrdd-legal-framework remembers its findings: deals with the same inputs get the very same
+findings, and a deal that differs in one input a finding reads gets its own, whatever the
+order the deals come in on one engine."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hrdd
+from hrdd.context import CheckContext, SharedFacts
+from hrdd_legal_framework import plugin
+
+PLUGIN = "hrdd-legal-framework"
+STATUS_CLAUSES = ["use_limitation", "audit_rights", "suspend_and_terminate"]
+CAMERA = {  # potential 2
+    "name": "PatrolCam BW-3",
+    "description": "Body-worn camera for patrol officers with 12-hour battery",
+    "categories": ["body_worn_camera"],
+    "capabilities": ["audio_video_recording"],
+}
+SAUDI_POLICE = {
+    "name": "Riyadh Police",
+    "country": "SA",
+    "type": "government_agency",
+    "sector": "law_enforcement",
+}
+DUTCH_POLICE = {
+    "name": "Politie Gemeente Utrecht",
+    "country": "NL",
+    "type": "government_agency",
+    "sector": "municipal",
+}
+
+
+def deal(item: dict[str, Any], end_user: dict[str, Any], date: str | None = "2025-06-01") -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": "TX-LAW-MEMORY",
+        "items": [{"id": "item-1", **item}],
+        "end_user": end_user,
+        "contract": {"clauses": STATUS_CLAUSES},
+    }
+    if date is not None:
+        document["date"] = date
+    return document
+
+
+def engine(directory: Path, **config: int) -> hrdd.Engine:
+    lines = ["[policy]", 'name = "legal-memory"', 'version = "1"', "[plugins.hrdd-item-capability]"]
+    lines += [f"[plugins.{PLUGIN}]", f"[plugins.{PLUGIN}.config]"]
+    lines += [f"{key} = {value}" for key, value in config.items()]
+    directory.mkdir(exist_ok=True)
+    path = directory / "policy.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return hrdd.Engine.from_policy(path)
+
+
+def in_both_orders(
+    tmp_path: Path,
+    first: dict[str, Any],
+    second: dict[str, Any],
+    read: Callable[[hrdd.Assessment], Any],
+    **config: int,
+) -> list[tuple[str, Any]]:
+    """(which deal, what ``read`` makes of its assessment) for each deal, assessed three times
+    (a memory keeps a finding from the second deal that needs it on), in both orders, on one
+    engine per order."""
+    seen = []
+    for order, name in (((first, second), "a"), ((second, first), "b")):
+        on = engine(tmp_path / name, **config)
+        for _ in range(3):
+            for document in order:
+                seen.append(("first" if document is first else "second", read(on.assess(document))))
+    return seen
+
+
+def concerns(assessment: hrdd.Assessment) -> hrdd.Finding:
+    [finding] = [f for f in assessment.findings if f.rule_id == "HRDD-LAW-004"]
+    return finding
+
+
+def test_each_deal_is_told_the_design_safeguards_it_lacks(tmp_path: Path) -> None:
+    """Two deals of body cameras for the Saudi police differ only in one design safeguard of
+    the camera (misuse potential 1 either way): the one with tamper-evident logs is recorded
+    as mitigated, the one without is asked for them."""
+    safe = deal(
+        CAMERA | {"design_safeguards": ["audit_logging", "tamper_evident_logs", "role_based_access"]},
+        SAUDI_POLICE,
+    )
+    lacking = deal(CAMERA | {"design_safeguards": ["audit_logging", "role_based_access"]}, SAUDI_POLICE)
+    for which, finding in in_both_orders(tmp_path, safe, lacking, concerns):
+        assert {e.path: e.value for e in finding.evidence}["items[0].misuse_potential"] == 1
+        if which == "first":
+            assert finding.outcome == "info"
+            assert "already provide the safeguards" in finding.message
+        else:
+            assert finding.outcome == "safeguards_required"
+            assert finding.message.endswith("missing: tamper_evident_logs.")
+
+
+def test_dated_and_undated_deals_measure_the_data_age_against_their_own_day(tmp_path: Path) -> None:
+    """On the same day, a deal dated that day is measured against the transaction date, an
+    undated one against today (one key per day measured on, not per date alone)."""
+    day = _dt.date(2027, 3, 1)
+    dated = deal(CAMERA, DUTCH_POLICE, date=day.isoformat())
+    undated = deal(CAMERA, DUTCH_POLICE, date=None)
+
+    def age(assessment: hrdd.Assessment) -> str:
+        [finding] = [f for f in assessment.findings if f.rule_id == "HRDD-LAW-007"]
+        return finding.message
+
+    for order, name in (((dated, undated), "a"), ((undated, dated), "b")):
+        on = engine(tmp_path / name)
+        for _ in range(2):
+            for document in order:
+                message = age(on.assess(document, as_of=day))
+                against = "the transaction date" if document is dated else "today"
+                assert message.startswith(f"Country data is 790 days old against {against} ")
+
+
+def test_deals_with_the_same_inputs_get_the_same_findings(tmp_path: Path) -> None:
+    """The hook returns the findings it built before for the same inputs (a finding that
+    reads the contract or the items' safeguards once its key has come twice), so the engine
+    enforces and writes them once; a deal naming another item gets its own."""
+    on = engine(tmp_path)
+    [loaded] = [p for p in on.plugins.plugins if p.name == PLUGIN]
+    context = CheckContext(PLUGIN, loaded.config, loaded.settings.policy_dir, SharedFacts(), loaded.state)
+
+    def findings(document: dict[str, Any]) -> list[hrdd.Finding]:
+        return plugin.hrdd_check_end_user(hrdd.Transaction.from_dict(document), context)
+
+    dutch = deal(CAMERA, DUTCH_POLICE)
+    saudi = deal(CAMERA | {"design_safeguards": ["audit_logging"]}, SAUDI_POLICE)
+    for document in (dutch, saudi):
+        findings(document)
+        kept = findings(document)
+        assert [f.rule_id for f in kept] in (["HRDD-LAW-001"], ["HRDD-LAW-002", "HRDD-LAW-004"])
+        again = findings(document)
+        assert all(a is b for a, b in zip(kept, again, strict=True))
+    [renamed] = findings(deal(CAMERA | {"name": "PatrolCam BW-4"}, DUTCH_POLICE))
+    [reviewed] = findings(dutch)
+    assert renamed is not reviewed
+    assert "'PatrolCam BW-4'" in renamed.message and "'PatrolCam BW-3'" in reviewed.message
