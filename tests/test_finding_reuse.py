@@ -297,3 +297,17 @@ def test_a_memory_forgets_everything_when_full_and_then_fills_again():
     assert dict(memory) == {"c": 3} and memory.get("a") is None
     with pytest.raises(ValueError, match="at least one"):
         Memory(size=0)
+
+
+def test_a_memory_keeps_a_recurring_value_from_the_second_time_its_key_comes():
+    from hrdd.memory import Memory
+
+    memory: Memory[tuple[str, ...], str] = Memory(size=4)
+    assert memory.keep_recurring(("a", "b"), "first") == "first" and ("a", "b") not in memory
+    assert memory.keep_recurring(("a", "b"), "second") == "second"
+    assert memory[("a", "b")] == "second"
+    assert memory.keep_recurring(("c",), "other") == "other" and ("c",) not in memory
+    # the marks of keys seen once are bounded too
+    for n in range(100):
+        memory.keep_recurring((str(n),), "x")
+    assert len(memory._seen) <= 16 and len(memory) <= 4

@@ -35,19 +35,39 @@ class Memory(dict[K, V]):
     memory for long batches, at no cost per lookup (``get`` is the dict's own). The working
     set of a batch (its customers, products and contract templates) refills it at once."""
 
-    __slots__ = ("size",)
+    __slots__ = ("_seen", "size")
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         super().__init__()
         if size < 1:
             raise ValueError(f"a memory holds at least one value, not {size}")
         self.size = size
+        self._seen: set[int] = set()  # hashes of keys seen once (see keep_recurring)
 
     def keep(self, key: K, value: V) -> V:
         """Remember ``value`` under ``key`` and return it."""
         if len(self) >= self.size:
             self.clear()
         self[key] = value
+        return value
+
+    def keep_recurring(self, key: K, value: V) -> V:
+        """Return ``value``, remembered under ``key`` only if the key was seen before.
+
+        For keys that hold what deals may list afresh each time (a contract's clauses, an
+        item's configuration): a company's templates repeat them deal after deal, but where
+        every deal has its own, hardly a key comes back, and remembering each value would only
+        keep findings alive for the garbage collector to go through again and again (and a
+        finding a plugin keeps is one the engine must copy rather than fill in place). A key
+        seen once is marked by its hash, a plain int: two keys of the same hash only let a
+        value in one deal early, never a wrong one (the value is still stored by its key)."""
+        mark = hash(key)
+        seen = self._seen
+        if mark in seen:
+            return self.keep(key, value)
+        if len(seen) >= 4 * self.size:
+            seen.clear()
+        seen.add(mark)
         return value
 
     def __repr__(self) -> str:

@@ -8,7 +8,7 @@ trend towards scrutiny of item design.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -116,7 +116,6 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 # requests, sold to a handful of kinds of end user, makes a few thousand item answers.
 MEMORY_SIZE = 4096
 
-K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 _UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
 
@@ -135,7 +134,6 @@ class State:
         "profiles",
         "recommended",
         "removed",
-        "seen",
         "taxonomy",
         "texts",
     )
@@ -157,32 +155,15 @@ class State:
         self.texts: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
         # hrdd_check_end_user's answers.
         self.end_uses: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
-        # The hashes of keys seen once (see keep_recurring), of the three memories that use
-        # it: plain ints, so it can afford to hold more.
-        self.seen: Memory[int, None] = Memory(4 * MEMORY_SIZE)
-
-    def keep_recurring(self, memory: Memory[K, V], key: K, value: V) -> V:
-        """``value``, remembered under ``key`` only if the key was seen before. The keys of
-        profiles, item answers and most item findings hold the item's design safeguards, as
-        listed: a catalogue's standard configurations repeat them deal after deal, but where
-        every deal lists them afresh (any of them, in any order) a key hardly ever comes
-        back, and remembering each value would only keep findings alive for the garbage
-        collector to go through again and again. A key seen once is marked by its hash (an
-        int: nothing for the collector); two keys of the same hash only let a value in early."""
-        mark = hash(key)
-        if mark in self.seen:
-            return memory.keep(key, value)
-        self.seen.keep(mark, None)
-        return value
 
 
 def _remembered(state: State, key: tuple[Any, ...], build: Callable[[], V]) -> V:
     """What ``build`` returns (a finding, or None), built once per recurring ``key`` (see
-    State.keep_recurring): the key holds everything the builder reads besides the engine's
+    hrdd.memory.Memory.keep_recurring): the key holds everything the builder reads besides the engine's
     state and config, and starts with the rule id."""
     found = state.findings.get(key, _UNKNOWN)
     if found is _UNKNOWN:
-        found = state.keep_recurring(state.findings, key, build())
+        found = state.findings.keep_recurring(key, build())
     return cast(V, found)
 
 
@@ -320,7 +301,7 @@ def build_profile(item: Item, state: State) -> CapabilityProfile:
         basis = state.bases.get(basis_key)
         if basis is None:
             basis = state.bases.keep(basis_key, Basis(item, state))
-        profile = state.keep_recurring(state.profiles, key, basis.profile(item))
+        profile = state.profiles.keep_recurring(key, basis.profile(item))
     return profile
 
 
@@ -387,7 +368,7 @@ def _removed(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
 @hookimpl
 def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     """The item's findings, in order, as one (immutable) answer, returned again for the same
-    key (everything they read) once the key recurs (see State.keep_recurring). Products, their
+    key (everything they read) once the key recurs (see hrdd.memory.Memory.keep_recurring). Products, their
     standard configurations and customisation requests repeat across a catalogue's deals, and
     so do the kinds of end user."""
     state: State = context.state
@@ -412,8 +393,8 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
     answer = state.answers.get(key)
     if answer is None:
         linked, link_reason = government_link(transaction, context.config)
-        answer = state.keep_recurring(
-            state.answers, key, _item_findings(item, profile, state, context.config, linked, link_reason)
+        answer = state.answers.keep_recurring(
+            key, _item_findings(item, profile, state, context.config, linked, link_reason)
         )
     return answer
 

@@ -87,7 +87,7 @@ def test_a_repeated_configuration_gets_the_very_same_findings() -> None:
     first, second, third = (engine.assess(deal(serial)) for serial in (1, 2, 3))
     assert {f.rule_id for f in mine(first)} >= {"HRDD-CAP-001", "HRDD-CAP-005", "HRDD-CAP-009"}
     assert report(first) == report(second) == report(third)
-    # A key is remembered the second time it is seen (see State.keep_recurring); from then on
+    # A key is remembered the second time it is seen (see hrdd.memory.Memory.keep_recurring); from then on
     # the plugin returns the same findings and the engine the same enforced copies.
     assert all(a is b for a, b in zip(mine(second), mine(third), strict=True))
 

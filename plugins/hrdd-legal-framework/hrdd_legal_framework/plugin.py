@@ -165,7 +165,7 @@ class LegalFramework:
     data: LegalData
     # The items as the check sees them, by item (see item_views).
     views: Memory[tuple[Any, ...], ItemView] = attrs.field(factory=lambda: Memory(4096), repr=False)
-    # The findings about the end users reviewed (see _review; the first two may hold SEEN_ONCE). A
+    # The findings about the end users reviewed (see _review; the first two keep recurring keys). A
     # finding about all of a deal's items has a key per combination of items (and of their
     # safeguards): more keys than a memory of the default size holds in a catalogue's batch.
     statuses: Memory[tuple[Any, ...], Finding] = attrs.field(factory=lambda: Memory(4096), repr=False)
@@ -401,12 +401,6 @@ def _status_text(status: IccprStatus, data: LegalData) -> str:
     return "not covered by any state's ratification of the ICCPR"
 
 
-# What a memory holds for a key seen once, in place of the finding: a finding is kept only
-# when its key comes a second time. Where every deal has a contract (or item configuration)
-# of its own, hardly a key comes again, and a finding kept in a memory is one the engine must
-# copy to set its fields (it fills in place one that nobody else holds): keeping every
-# finding would cost each such deal more than it saves.
-SEEN_ONCE: Any = object()
 # What the memory of concerns findings holds where no concern bears on the items (no finding).
 NOTHING_BEARS: Any = object()
 
@@ -465,10 +459,10 @@ def _review(
     if not status.weighed_as_party:
         key: tuple[Any, ...] = (reviewed, views, clauses)
         found = state.statuses.get(key)
-        if found is None or found is SEEN_ONCE:
-            finding = _status_finding(reviewed, status, views, clauses, data, config)
-            state.statuses.keep(key, SEEN_ONCE if found is None else finding)
-            found = finding
+        if found is None:
+            found = state.statuses.keep_recurring(
+                key, _status_finding(reviewed, status, views, clauses, data, config)
+            )
         findings.append(found)
     concern_finding = None
     if data.concerns_of(reviewed.country):
@@ -477,10 +471,9 @@ def _review(
         # decide, and what is missing to mitigate them.
         key = (reviewed, views, tuple((b.missing_clauses, b.missing_design) for b in bearings))
         found = state.concerns.get(key)
-        if found is None or found is SEEN_ONCE:
+        if found is None:
             concern_finding = _concerns_finding(reviewed, status, views, bearings, data, config)
-            kept = NOTHING_BEARS if concern_finding is None else concern_finding
-            state.concerns.keep(key, SEEN_ONCE if found is None else kept)
+            state.concerns.keep_recurring(key, NOTHING_BEARS if concern_finding is None else concern_finding)
         elif found is not NOTHING_BEARS:
             concern_finding = found
     if concern_finding is not None:

@@ -140,12 +140,6 @@ _SEVERITY_FOR_OUTCOME = {
     Outcome.ESCALATE: Severity.HIGH,
 }
 _OUTCOME_ORDER = (Outcome.INFO, Outcome.SAFEGUARDS_REQUIRED, Outcome.ESCALATE)
-# What a memory holds for a key seen once, in place of the value: the memories keyed by the
-# contract's clauses keep a value only when its key comes a second time. Where every deal has
-# a contract of its own, hardly a key comes again, and a finding kept in a memory is one the
-# engine must copy to set its fields (it fills in place one that nobody else holds): keeping
-# every value would cost each such deal more than it saves.
-SEEN_ONCE: Any = object()
 
 
 @hookimpl
@@ -179,7 +173,9 @@ class Stakeholders:
     opacities: Memory[tuple[Any, ...], Opacity] = attrs.field(factory=Memory, repr=False)
     facts: Memory[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=Memory, repr=False)
     # The parts of hrdd_check_end_user's answer. The first two are kept at once; the others
-    # are keyed by the contract's clauses and may hold SEEN_ONCE.
+    # are keyed by the contract's clauses and keep a finding once its key recurs
+    # (hrdd.memory.Memory.keep_recurring): where every deal has a contract of its own, keeping
+    # each would only hold findings the engine must copy and the collector go through.
     reviews: Memory[tuple[Any, ...], tuple[tuple[Finding, ...], tuple[Finding, ...]]] = attrs.field(
         factory=Memory, repr=False
     )
@@ -725,10 +721,8 @@ def check_close_to_government(
         stakes.top_item if stakes.facilitates else None,
     )
     found = memory.get(key)
-    if found is None or found is SEEN_ONCE:
-        built = _close_to_government(transaction, context, stakes, how, tier)
-        memory.keep(key, SEEN_ONCE if found is None else built)
-        return [built]
+    if found is None:
+        found = memory.keep_recurring(key, _close_to_government(transaction, context, stakes, how, tier))
     return [found]
 
 
@@ -817,10 +811,8 @@ def check_state_owned(transaction: Transaction, state: Stakeholders, stakes: Sta
         stakes,
     )
     found = state.state_owned.get(key)
-    if found is None or found is SEEN_ONCE:
-        built = _state_owned(transaction, state.rules, stakes)
-        state.state_owned.keep(key, SEEN_ONCE if found is None else built)
-        return [built]
+    if found is None:
+        found = state.state_owned.keep_recurring(key, _state_owned(transaction, state.rules, stakes))
     return [found]
 
 
@@ -887,10 +879,10 @@ def check_other_end_users(transaction: Transaction, state: Stakeholders, stakes:
                 stakes.unclassified,
             )
             found = state.sole_end_user_unknown.get(key)
-            if found is None or found is SEEN_ONCE:
-                built = _sole_end_user_unknown(transaction, stakes)
-                state.sole_end_user_unknown.keep(key, SEEN_ONCE if found is None else built)
-                return [built]
+            if found is None:
+                found = state.sole_end_user_unknown.keep_recurring(
+                    key, _sole_end_user_unknown(transaction, stakes)
+                )
             return [found]
         return []
     # Red flag 2 reads neither the contract nor the risk tier: a customer's deals repeat its key.
