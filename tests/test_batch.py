@@ -499,3 +499,19 @@ def test_gathered_writes_resume_after_short_writes(tmp_path, monkeypatch, most):
         os.close(fd)
     assert path.read_bytes() == b"".join(lines)
     assert len(calls) >= 3  # 40 lines take at least three calls of 16
+
+
+def test_a_batch_in_this_process_leaves_the_collector_as_it_found_it(tmp_path, capability_only_policy):
+    """The batch moves what outlives each chunk out of the cyclic collector's way (gc.freeze);
+    when it ends, everything is handed back (an embedding platform's own cycles are collected
+    again), and the reports are those of a batch that froze nothing."""
+    import gc
+
+    lines = [json.dumps(document) for document in transactions(150)]
+    source = write_lines(tmp_path / "in.jsonl", lines)
+    before = gc.get_freeze_count()
+    run_batch(source, tmp_path / "out.jsonl", policy=capability_only_policy, chunk_size=16, lock=False)
+    assert gc.get_freeze_count() == before
+    engine = hrdd.Engine.from_policy(capability_only_policy, lock=False)
+    expected = [json.loads(engine.assess(json.loads(line)).to_json()) for line in lines]
+    assert timeless(read_output(tmp_path / "out.jsonl")) == timeless(expected)
