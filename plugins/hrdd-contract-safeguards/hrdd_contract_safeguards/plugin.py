@@ -28,7 +28,9 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
-from hrdd_contract_safeguards.risk import READS, Risk, assess_risk
+from hrdd.memory import Memory
+from hrdd.model import Contract
+from hrdd_contract_safeguards.risk import EVENTS, READS, Risk, assess_risk
 from hrdd_contract_safeguards.table import SafeguardTable, default_data_path, table_for
 
 BEFORE = "draft-2019:consideration-6"
@@ -88,13 +90,11 @@ SEVERITY_FOR_LEVEL = {
 }
 
 
-# How many distinct risks (and findings built from them) an engine remembers, per memo.
-MEMO_SIZE = 1024
 # Fact values a remembered risk may be keyed by: for these types, equal values of the same
 # type are weighed, shown and quoted alike. A fact of any other type (a publisher's mistake)
-# is weighed afresh each time.
+# is weighed afresh each time. The sensitive events may also be a list or tuple of them.
 _KEY_TYPES = frozenset({type(None), bool, int, str})
-_KEY_KINDS = _KEY_TYPES | {list, tuple}  # a list or tuple of values of the types above
+_SCALAR_FACTS = tuple(fact for fact in READS if fact != EVENTS)
 
 
 @attrs.frozen(eq=False)
@@ -115,9 +115,14 @@ class State:
     table: SafeguardTable
     country_names: Mapping[str, str]
     after_export_kinds: frozenset[str]
-    risks: dict[tuple[Any, ...], Assessed] = attrs.field(factory=dict, eq=False, repr=False)
-    criticals: dict[tuple[Any, ...], Finding] = attrs.field(factory=dict, eq=False, repr=False)
-    measures: dict[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=dict, eq=False, repr=False)
+    risks: Memory[tuple[Any, ...], Assessed] = attrs.field(factory=Memory, eq=False, repr=False)
+    criticals: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, eq=False, repr=False)
+    measures: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=Memory, eq=False, repr=False)
+    # (clauses, post-export measures, Assessed, who) -> the check's answer but for the
+    # after-export and invalid-facts findings (see hrdd_check_contract).
+    answers: Memory[tuple[Any, ...], tuple[tuple[Finding, ...], ...]] = attrs.field(
+        factory=Memory, eq=False, repr=False
+    )
     # ("clauses" or "post_export", risk level) -> Evidence of what the level requires, and
     # safeguard name -> Evidence("missing", name): the same values on every finding.
     required: Mapping[tuple[str, str], Evidence] = attrs.field(init=False, eq=False, repr=False)
@@ -168,23 +173,32 @@ def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> M
 def _risk_key(transaction: Transaction, context: CheckContext) -> tuple[Any, ...] | None:
     """Everything :func:`assess_risk` weighs: the highest misuse potential of the profiled
     items and whether every item was profiled, and each fact's value with its type (so that
-    ``True`` and ``1`` stay apart). None when a fact's value is not of a plain type."""
+    ``True`` and ``1`` stay apart; for the sensitive events, the list's or tuple's type and
+    each value's). None when a fact's value is not of a plain type.
+
+    Built twice per transaction (the facts hook and the check): the usual facts (plain values,
+    and a list of event names) take no Python-level loop."""
     profiles = context.profiles
-    potentials = [profiles[item.id].misuse_potential for item in transaction.items if item.id in profiles]
-    values = tuple(map(context.facts.get, READS))
+    items = transaction.items
+    potentials = [profiles[item.id].misuse_potential for item in items if item.id in profiles]
+    facts = context.facts
+    values = tuple(map(facts.get, _SCALAR_FACTS))
     kinds = tuple(map(type, values))
-    if not _KEY_KINDS.issuperset(kinds):
+    if not _KEY_TYPES.issuperset(kinds):
         return None
-    if list in kinds or tuple in kinds:
-        listed = []
-        for value in values:
-            if type(value) is list or type(value) is tuple:
-                if not _KEY_TYPES.issuperset(map(type, value)):
-                    return None
-                value = (tuple(map(type, value)), tuple(value))
-            listed.append(value)
-        values = tuple(listed)
-    return (max(potentials) if potentials else None, len(potentials) < len(transaction.items), kinds, values)
+    events: Any = facts.get(EVENTS)
+    kind = type(events)
+    if kind is list or kind is tuple:
+        events = tuple(events)
+        inner = tuple(map(type, events))
+        if not _KEY_TYPES.issuperset(inner):
+            return None
+        events_key: tuple[Any, ...] = (kind, inner, events)
+    elif kind in _KEY_TYPES:
+        events_key = (kind, events)
+    else:
+        return None
+    return (max(potentials) if potentials else None, len(potentials) < len(items), kinds, values, events_key)
 
 
 def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
@@ -197,9 +211,7 @@ def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
         risk = assess_risk(transaction, context, state.table)
         found = Assessed(risk, risk.evidence(), risk.summary())
         if key is not None:
-            if len(state.risks) >= MEMO_SIZE:
-                state.risks.clear()
-            state.risks[key] = found
+            state.risks.keep(key, found)
     return found
 
 
@@ -215,92 +227,112 @@ def _who(transaction: Transaction, state: State) -> str:
 
 
 @hookimpl
-def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list[Finding]:
+def hrdd_check_contract(
+    transaction: Transaction, context: CheckContext
+) -> tuple[Finding, ...] | list[Finding]:
     state: State = context.state
-    table = state.table
     # The same computation as the published fact, from the same (frozen) facts: the findings
     # can show how the level was reached, which the fact alone cannot.
     assessed = assessed_risk(transaction, context)
-    risk, shared, summary = assessed.risk, assessed.evidence, assessed.summary
+    risk = assessed.risk
     who = _who(transaction, state)
-    findings: list[Finding] = []
-    if risk.invalid:
-        findings.append(_invalid_facts(risk, context))
-
-    requirement = table.levels[risk.level]
     contract = transaction.contract
+    after = (
+        _after_export(transaction, context, risk.level, who)
+        if transaction.kind in state.after_export_kinds
+        else None
+    )
+    if risk.invalid:
+        # A fact outside the facts contract (a publisher's mistake): the error finding names
+        # the facts' sources, which the key below does not hold. Built afresh; rare.
+        head, tail = _safeguards(contract, assessed, who, state)
+        return [_invalid_facts(risk, context), *head, *((after,) if after is not None else ()), *tail]
+
+    # Everything the safeguard findings read: the contract's safeguards (in the order given:
+    # the evidence quotes them so), the risk (Assessed, by identity: one per distinct risk) and
+    # the end user's name and country. A customer's deals under its framework contract give
+    # the same key, and the whole answer is returned again (a tuple: the engine reuses it).
+    # Remembered from the second time the key comes (keep_recurring): deals whose contracts
+    # never repeat (clauses listed in any order) then cost what they did before.
+    key = (contract.clauses, contract.post_export, assessed, who)
+    answer = state.answers.get(key)
+    if answer is None:
+        head, tail = _safeguards(contract, assessed, who, state)
+        answer = state.answers.keep_recurring(key, (head + tail, head, tail))
+    whole, head, tail = answer
+    if after is None:
+        return whole  # the usual case
+    return [*head, after, *tail]  # the after-export finding comes before the pass (CON-005)
+
+
+def _safeguards(
+    contract: Contract, assessed: Assessed, who: str, state: State
+) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
+    """The findings on the safeguards the risk requires: those on missing clauses and
+    measures and on a critical risk, then (apart, as the after-export finding comes between)
+    the pass when nothing is missing."""
+    risk, shared, summary = assessed.risk, assessed.evidence, assessed.summary
+    requirement = state.table.levels[risk.level]
     missing_clauses = [c for c in requirement.clauses if c not in contract.clauses]
     missing_measures = [m for m in requirement.post_export if m not in contract.post_export]
     severity = SEVERITY_FOR_LEVEL[risk.level]
+    head: list[Finding] = []
     # One finding per missing safeguard: each is its own line in the report's required
     # safeguards (its remediation), to be ticked off on its own.
     if missing_clauses:
-        findings += _missing(
+        head += _missing(
             "HRDD-CON-001", "clauses", contract.clauses, missing_clauses, state, assessed, who, severity
         )
     if missing_measures:
         # Post-export measures are few and a company's contracts repeat them, so these findings
-        # recur: they are built once per (measures agreed, risk, end user) and returned again.
-        # (Clause lists rarely repeat in the same order: remembering them would only churn.)
+        # recur even where the clauses do not (and the whole answer is not returned again):
+        # they are built once per (measures agreed, risk, end user) and returned again.
         key = (contract.post_export, assessed, who)
         measures = state.measures.get(key)
         if measures is None:
-            measures = _missing(
-                "HRDD-CON-002",
-                "post_export",
-                contract.post_export,
-                missing_measures,
-                state,
-                assessed,
-                who,
-                severity,
+            measures = state.measures.keep(
+                key,
+                _missing(
+                    "HRDD-CON-002",
+                    "post_export",
+                    contract.post_export,
+                    missing_measures,
+                    state,
+                    assessed,
+                    who,
+                    severity,
+                ),
             )
-            if len(state.measures) >= MEMO_SIZE:
-                state.measures.clear()
-            state.measures[key] = measures
-        findings += measures
+        head += measures
 
     if risk.level == "critical":
         complete = not (missing_clauses or missing_measures)
         reads = (assessed, who, complete)  # everything _critical reads (assessed: by identity)
         critical = state.criticals.get(reads)
         if critical is None:
-            critical = _critical(risk, shared, summary, who, complete)
-            if len(state.criticals) >= MEMO_SIZE:
-                state.criticals.clear()
-            state.criticals[reads] = critical
-        findings.append(critical)
+            critical = state.criticals.keep(reads, _critical(risk, shared, summary, who, complete))
+        head.append(critical)
 
-    if transaction.kind in state.after_export_kinds:
-        after = _after_export(transaction, context, risk.level, who)
-        if after is not None:
-            findings.append(after)
-
-    if not missing_clauses and not missing_measures:
-        findings.append(
-            Finding(
-                rule_id="HRDD-CON-005",
-                outcome=Outcome.PASS,
-                severity=Severity.NONE,
-                message=f"The contract with {who} has all {len(requirement.clauses)} clauses"
-                + (
-                    f" and {len(requirement.post_export)} post-export measures"
-                    if requirement.post_export
-                    else ""
-                )
-                + f" a {risk.level}-risk transaction requires ({summary}).",
-                evidence=(
-                    Evidence("contract.clauses", list(contract.clauses)),
-                    Evidence("contract.post_export", list(contract.post_export)),
-                    Evidence("required_clauses", list(requirement.clauses)),
-                    Evidence("required_post_export", list(requirement.post_export)),
-                    *shared,
-                ),
-                guidance=(BEFORE, AFTER),
-                subject="contract",
-            )
-        )
-    return findings
+    if missing_clauses or missing_measures:
+        return tuple(head), ()
+    passed = Finding(
+        rule_id="HRDD-CON-005",
+        outcome=Outcome.PASS,
+        severity=Severity.NONE,
+        message=f"The contract with {who} has all {len(requirement.clauses)} clauses"
+        + (f" and {len(requirement.post_export)} post-export measures" if requirement.post_export else "")
+        + f" a {risk.level}-risk transaction requires ({summary}).",
+        evidence=(
+            Evidence("contract.clauses", list(contract.clauses)),
+            Evidence("contract.post_export", list(contract.post_export)),
+            Evidence("required_clauses", list(requirement.clauses)),
+            Evidence("required_post_export", list(requirement.post_export)),
+            *shared,
+        ),
+        guidance=(BEFORE, AFTER),
+        subject="contract",
+    )
+    return tuple(head), (passed,)
 
 
 def _missing(
@@ -390,11 +422,12 @@ def _after_export(transaction: Transaction, context: CheckContext, level: str, w
     to an end user credibly reported to misuse surveillance tools is to be suspended."""
     kind = transaction.kind
     fact = context.fact("end_user.credible_misuse")
-    reports = _credible_reports(transaction)
-    if not (fact is True or reports) and all(
-        r.credible is not None for r in transaction.end_user.misuse_reports
-    ):
+    misuse_reports = transaction.end_user.misuse_reports
+    if fact is not True and (not misuse_reports or all(r.credible is False for r in misuse_reports)):
         return None  # nothing credible and nothing unassessed: no finding (the usual case)
+    reports = _credible_reports(transaction)
+    if not (fact is True or reports) and all(r.credible is not None for r in misuse_reports):
+        return None  # the same, for credibility values the schema does not allow (built in code)
     clauses = transaction.contract.clauses
     evidence: dict[str, Any] = {
         "kind": kind,

@@ -91,6 +91,10 @@ class FakeContext:
     def fact(self, name: str) -> Any:
         return self._facts.get(name)
 
+    @property
+    def facts(self) -> Mapping[str, Any]:
+        return self._facts
+
 
 def risk_for(facts: Mapping[str, Any], potentials: Mapping[str, int] | None = None, items: int = 1) -> Any:
     transaction = hrdd.Transaction.from_dict(
@@ -409,3 +413,80 @@ def test_an_unknown_after_export_kind_is_refused_at_load(write_policy: Callable[
     with pytest.raises(hrdd.PolicyError) as raised:
         hrdd.Engine.from_policy(write_policy(config={"after_export_kinds": ["renewal", "maintenance"]}))
     assert "after_export_kinds" in str(raised.value)
+
+
+# --------------------------------------------------------------------------------------
+# Deals alike (a customer's deals under its framework contract)
+# --------------------------------------------------------------------------------------
+
+
+def report_of(assessment: hrdd.Assessment) -> dict[str, Any]:
+    report = assessment.to_dict()
+    report["provenance"]["assessed_at"] = ""
+    return report
+
+
+def test_deals_alike_share_their_findings_and_a_deal_that_differs_gets_its_own(
+    write_policy: Callable[..., Path], transaction: Callable[..., dict[str, Any]]
+) -> None:
+    """The findings of deals with the same contract, risk and end user are built once and
+    returned again (the engine then reports them without building anything); a deal that
+    differs in one of them, or in its kind, gets its own findings, whatever came before on
+    the same engine, in either order."""
+    fewer = ["export_compliance"]
+    two = ["export_compliance", "no_reexport"]
+    deals = {
+        "two clauses": transaction([FACE_SDK], POLICE_KE, clauses=two),
+        "one clause": transaction([FACE_SDK], POLICE_KE, clauses=fewer),
+        "clauses reordered": transaction([FACE_SDK], POLICE_KE, clauses=two[::-1]),
+        "another end user": transaction([FACE_SDK], {**POLICE_KE, "name": "County Police"}, clauses=two),
+        "another risk, the same level": transaction([DPI], POLICE_KE, clauses=two),  # 8 points, not 7
+        "another level": transaction([BODY_CAMERA], POLICE_KE, clauses=two),
+        "complete, a sale": transaction(
+            [DPI], INTELLIGENCE_EG, clauses=ALL_CLAUSES, post_export=ALL_POST_EXPORT
+        ),
+        "complete, a renewal": transaction(
+            [DPI], INTELLIGENCE_EG, clauses=ALL_CLAUSES, post_export=ALL_POST_EXPORT, kind="renewal"
+        ),
+    }
+    policy = write_policy()
+    alone = {name: report_of(hrdd.Engine.from_policy(policy).assess(deal)) for name, deal in deals.items()}
+    assert "HRDD-CON-003" in {f["rule_id"] for f in alone["complete, a renewal"]["findings"]}
+    assert "HRDD-CON-005" in {f["rule_id"] for f in alone["complete, a renewal"]["findings"]}
+    for order in (list(deals), list(reversed(deals))):
+        engine = hrdd.Engine.from_policy(policy)
+        for _ in range(3):  # a key is remembered the second time it comes: the third is from memory
+            for name in order:
+                assert report_of(engine.assess(deals[name])) == alone[name], name
+        # The same findings again: the very objects the engine made of them the last time.
+        last, again = engine.assess(deals["two clauses"]), engine.assess(deals["two clauses"])
+        assert ours(last, "HRDD-CON-001")
+        assert all(a is b for a, b in zip(ours(last), ours(again), strict=True))
+    messages = {f["message"] for f in alone["another end user"]["findings"] if f["rule_id"] == "HRDD-CON-001"}
+    assert messages and all("County Police (Kenya)" in message for message in messages)
+
+
+def test_the_remembered_risk_tells_true_from_one_and_a_list_from_a_tuple() -> None:
+    """The risk is remembered by its inputs: values that are equal in Python but weighed or
+    shown apart (``True`` and ``1`` for a flag, a list and a tuple of events) are kept apart."""
+    from hrdd_contract_safeguards.plugin import _risk_key
+
+    transaction = hrdd.Transaction.from_dict(
+        {
+            "id": "TX-1",
+            "items": [{"id": "item-1", "name": "Item"}],
+            "end_user": {"name": "E", "country": "NL"},
+        }
+    )
+
+    def key(**changes: Any) -> Any:
+        return _risk_key(transaction, FakeContext({**FULL, **changes}, {"item-1": 2}))  # type: ignore[arg-type]
+
+    assert key() == key() is not None
+    assert key(**{"end_user.sensitive_function": True}) != key(**{"end_user.sensitive_function": 1})
+    assert key(**{"context.sensitive_events": ["mass_protests"]}) != key(
+        **{"context.sensitive_events": ("mass_protests",)}
+    )
+    assert key(**{"context.sensitive_events": [1]}) != key(**{"context.sensitive_events": [True]})
+    assert key(**{"stakeholders.opacity": {"high"}}) is None  # not a plain value: weighed afresh
+    assert key(**{"context.sensitive_events": [["mass_protests"]]}) is None
