@@ -15,7 +15,7 @@ adds the decision, which is only known once every check has run.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import Memory
+from hrdd.model import Contract, EndUser
 from hrdd_public_reporting.regions import RegionTable, default_data_path, regions_for
 
 REPORT = "draft-2019:consideration-8"
@@ -61,6 +63,7 @@ RULES = (
 )
 ENTRY_RULE = "HRDD-PUB-004"
 ENTRY_PREFIX = "public_report."
+_PREFIX_LENGTH = len(ENTRY_PREFIX)
 
 RISK_LEVELS = ("low", "medium", "high", "critical")
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -84,6 +87,13 @@ CONFIG_SCHEMA: dict[str, Any] = {
     "max_age_days": {"type": "integer", "min": 1, "default": 400},
 }
 CLAUSE = "public_reporting"
+RISK_LEVEL = "transaction.risk_level"
+GOVERNMENT_LINKED = "end_user.government_linked"
+
+# How many public report entries an engine remembers: an entry differs by destination,
+# product mix, end-user sector and type, contract and quarter, so a batch has many more of
+# them than of the other findings (remembered up to hrdd.memory's default).
+ENTRY_MEMORY_SIZE = 2048
 
 
 @attrs.frozen
@@ -94,9 +104,27 @@ class State:
     region_level: str
     max_age_days: int
     country_names: Mapping[str, str]
-    # (risk level, government link) -> what _need says of them, for fact values of plain types.
-    needs: dict[tuple[Any, Any], tuple[str, str]] = attrs.field(
-        init=False, factory=dict, eq=False, repr=False
+    # (risk level, government link) -> what _need says of them, for fact values of plain
+    # types: a handful in practice (the bound is against odd publishers).
+    needs: Memory[tuple[Any, Any], tuple[str, str]] = attrs.field(
+        init=False, factory=lambda: Memory(64), eq=False, repr=False
+    )
+    # The findings, each keyed by everything its builder reads (see hrdd_check_contract), and
+    # the whole answers made of remembered findings, keyed by the findings' ids.
+    unknown_countries: Memory[tuple[str, str], Finding] = attrs.field(
+        init=False, factory=Memory, eq=False, repr=False
+    )
+    stale_data: Memory[tuple[Any, Any], Finding] = attrs.field(
+        init=False, factory=Memory, eq=False, repr=False
+    )
+    commitments: Memory[tuple[Any, ...], Finding] = attrs.field(
+        init=False, factory=Memory, eq=False, repr=False
+    )
+    entries: Memory[tuple[Any, ...], Finding] = attrs.field(
+        init=False, factory=lambda: Memory(ENTRY_MEMORY_SIZE), eq=False, repr=False
+    )
+    answers: Memory[tuple[int, ...], tuple[Finding, ...]] = attrs.field(
+        init=False, factory=Memory, eq=False, repr=False
     )
 
 
@@ -109,7 +137,7 @@ def hrdd_plugin_info() -> PluginInfo:
         description="Asks for a public-reporting commitment where the transaction's risk calls for one and "
         "contributes the transaction's redacted entry to the public transparency report.",
         # Read by the check (not by a facts hook): listed so the dependency is documented.
-        reads=("transaction.risk_level", "end_user.government_linked"),
+        reads=(RISK_LEVEL, GOVERNMENT_LINKED),
     )
 
 
@@ -142,9 +170,7 @@ def _need(risk: Any, linked: Any, state: State) -> tuple[str, str]:
     if type(risk) in _PLAIN_RISK and type(linked) in _PLAIN_LINK:
         found = state.needs.get((risk, linked))
         if found is None:
-            if len(state.needs) >= 64:  # a handful in practice; bounded against odd publishers
-                state.needs.clear()
-            found = state.needs[risk, linked] = _needed(risk, linked, state)
+            found = state.needs.keep((risk, linked), _needed(risk, linked, state))
         return found
     return _needed(risk, linked, state)
 
@@ -182,146 +208,239 @@ def _quarter(date: _dt.date | None) -> tuple[int | None, str | None]:
     return date.year, f"Q{(date.month - 1) // 3 + 1}"
 
 
-def _entry(transaction: Transaction, state: State, region: Any) -> dict[str, Any]:
+# What a public report entry is made of (and remembered by): the destination country, the
+# items' categories, the end user's sector and type, the contract's clauses and post-export
+# measures, and the year and quarter.
+EntryInputs = tuple[
+    str, frozenset[str], str | None, str | None, frozenset[str], frozenset[str], tuple[int | None, str | None]
+]
+
+
+def _entry_inputs(transaction: Transaction) -> EntryInputs:
+    """Everything the entry reads, as sets where the entry does not keep the order (it sorts
+    the categories and lists safeguards in the vocabularies' order; the sets also make its
+    lists quicker to build)."""
+    end_user, contract = transaction.end_user, transaction.contract
+    return (
+        end_user.country,
+        frozenset([category for item in transaction.items for category in item.categories]),
+        end_user.sector,
+        end_user.type,
+        frozenset(contract.clauses),
+        frozenset(contract.post_export),
+        _quarter(transaction.date),
+    )
+
+
+def _entry(inputs: EntryInputs, state: State, region: Any) -> dict[str, Any]:
     """The redacted entry: closed vocabularies only (no name, id, free text, amount)."""
-    year, quarter = _quarter(transaction.date)
-    contract = transaction.contract
-    categories = {category for item in transaction.items for category in item.categories}
+    _country, categories, sector, end_user_type, clauses, measures, (year, quarter) = inputs
     return {
         "destination_region": getattr(region, state.region_level) if region is not None else None,
         "item_categories": sorted(categories),
-        "end_user_sector": transaction.end_user.sector,
-        "end_user_type": transaction.end_user.type or "unknown",
+        "end_user_sector": sector,
+        "end_user_type": end_user_type or "unknown",
         "safeguards_applied": {
-            "contract_clauses": [c for c in CONTRACT_CLAUSES if c in contract.clauses],
-            "post_export": [m for m in POST_EXPORT_MEASURES if m in contract.post_export],
+            "contract_clauses": [c for c in CONTRACT_CLAUSES if c in clauses],
+            "post_export": [m for m in POST_EXPORT_MEASURES if m in measures],
         },
         "year": year,
         "quarter": quarter,
     }
 
 
+def _recall(
+    memory: Memory[Any, Finding], key: Any, build: Callable[..., Finding], *args: Any
+) -> tuple[Finding, bool]:
+    """The finding ``build(*args)`` makes, remembered under ``key`` (which holds everything
+    the builder reads) from the second time the key comes (keep_recurring: deals whose
+    findings never recur, every product mix, contract and customer new, then cost what they
+    did before), and whether it was remembered before this deal."""
+    found = memory.get(key)
+    if found is not None:
+        return found, True
+    return memory.keep_recurring(key, build(*args)), False
+
+
 @hookimpl
-def hrdd_check_contract(transaction: Transaction, context: CheckContext) -> list[Finding]:
+def hrdd_check_contract(
+    transaction: Transaction, context: CheckContext
+) -> tuple[Finding, ...] | list[Finding]:
     state: State = context.state
     end_user = transaction.end_user
+    contract = transaction.contract
     findings: list[Finding] = []
+    kept = True  # whether every finding was remembered before (then the answer can be too)
     region = state.regions.countries.get(end_user.country)
     if region is None:
-        findings.append(
-            Finding(
-                rule_id="HRDD-PUB-005",
-                outcome=Outcome.ERROR,
-                severity=Severity.MEDIUM,
-                message=f"The destination country {end_user.country!r} of {end_user.name} is not in the region data "
-                f"({state.regions.dataset.name} {state.regions.dataset.version}): the transaction's public report "
-                "entry cannot say where it went.",
-                evidence={"end_user.country": end_user.country, "data": state.regions.dataset.name},
-                guidance=(REPORT,),
-                remediation="Add the country to the region data (or correct the transaction's country code) and "
-                "assess again.",
-                subject="end_user.country",
-            )
+        finding, remembered = _recall(
+            state.unknown_countries, (end_user.name, end_user.country), _unknown_country, end_user, state
         )
+        findings.append(finding)
+        kept = kept and remembered
 
-    reference = transaction.date or context.as_of
+    date = transaction.date
+    reference = date or context.as_of
     age = (reference - state.regions.as_of).days
     if age > state.max_age_days:
-        findings.append(
-            Finding(
-                rule_id="HRDD-PUB-006",
-                outcome=Outcome.INFO,
-                severity=Severity.LOW,
-                message=f"Country data is {age} days old: the region table {state.regions.dataset.name} reflects "
-                f"{state.regions.as_of.isoformat()}, more than {state.max_age_days} days before "
-                f"{'the transaction date' if transaction.date else 'today'}.",
-                evidence={
-                    "data": state.regions.dataset.name,
-                    "data.as_of": state.regions.as_of.isoformat(),
-                    "reference_date": reference.isoformat(),
-                    "age_days": age,
-                    "max_age_days": state.max_age_days,
-                },
-                guidance=(REPORT,),
-                remediation="Check the region table against the current M49 standard and update its as_of date.",
-            )
+        # Measured against the transaction's date, or (undated) the assessment's: the message
+        # says which.
+        finding, remembered = _recall(
+            state.stale_data,
+            (date, None if date else context.as_of),
+            _stale_data,
+            reference,
+            age,
+            date,
+            state,
         )
+        findings.append(finding)
+        kept = kept and remembered
 
-    risk = context.fact("transaction.risk_level")
-    linked = context.fact("end_user.government_linked")
+    risk = context.fact(RISK_LEVEL)
+    linked = context.fact(GOVERNMENT_LINKED)
     need, why = _need(risk, linked, state)
-    committed = CLAUSE in transaction.contract.clauses
+    committed = CLAUSE in contract.clauses
+    if need == "required" or (need == "recommended" and not committed):
+        who = f"{end_user.name} ({state.country_names.get(end_user.country, end_user.country)})"
+        sources = (context.fact_source(RISK_LEVEL), context.fact_source(GOVERNMENT_LINKED))
+        arguments = (contract, risk, linked, sources, need, why, committed, who)
+        if type(risk) in _PLAIN_RISK and type(linked) in _PLAIN_LINK:
+            # Plain values: equal ones are quoted alike in the evidence (need and why follow
+            # from them and the configuration).
+            reads = (contract.clauses, risk, linked, sources, who)
+            finding, remembered = _recall(state.commitments, reads, _commitment, *arguments)
+        else:
+            finding, remembered = _commitment(*arguments), False
+        findings.append(finding)
+        kept = kept and remembered
+
+    # The entry is remembered by everything it reads (the region follows from the country).
+    inputs = _entry_inputs(transaction)
+    finding, remembered = _recall(state.entries, inputs, _entry_finding, inputs, state, region)
+    findings.append(finding)
+    if not (kept and remembered):
+        return findings
+    # Every finding is one a memory kept, so the same findings in the same order make the same
+    # answer: remembered as a tuple, which the engine reuses whole. Keyed by the findings' ids:
+    # the answer holds its findings, so while it is remembered no other object has their ids.
+    ids = tuple(map(id, findings))
+    answer = state.answers.get(ids)
+    if answer is None:
+        answer = state.answers.keep(ids, tuple(findings))
+    return answer
+
+
+def _unknown_country(end_user: EndUser, state: State) -> Finding:
+    return Finding(
+        rule_id="HRDD-PUB-005",
+        outcome=Outcome.ERROR,
+        severity=Severity.MEDIUM,
+        message=f"The destination country {end_user.country!r} of {end_user.name} is not in the region data "
+        f"({state.regions.dataset.name} {state.regions.dataset.version}): the transaction's public report "
+        "entry cannot say where it went.",
+        evidence={"end_user.country": end_user.country, "data": state.regions.dataset.name},
+        guidance=(REPORT,),
+        remediation="Add the country to the region data (or correct the transaction's country code) and "
+        "assess again.",
+        subject="end_user.country",
+    )
+
+
+def _stale_data(reference: _dt.date, age: int, date: _dt.date | None, state: State) -> Finding:
+    return Finding(
+        rule_id="HRDD-PUB-006",
+        outcome=Outcome.INFO,
+        severity=Severity.LOW,
+        message=f"Country data is {age} days old: the region table {state.regions.dataset.name} reflects "
+        f"{state.regions.as_of.isoformat()}, more than {state.max_age_days} days before "
+        f"{'the transaction date' if date else 'today'}.",
+        evidence={
+            "data": state.regions.dataset.name,
+            "data.as_of": state.regions.as_of.isoformat(),
+            "reference_date": reference.isoformat(),
+            "age_days": age,
+            "max_age_days": state.max_age_days,
+        },
+        guidance=(REPORT,),
+        remediation="Check the region table against the current M49 standard and update its as_of date.",
+    )
+
+
+def _commitment(
+    contract: Contract,
+    risk: Any,
+    linked: Any,
+    sources: tuple[str | None, str | None],
+    need: str,
+    why: str,
+    committed: bool,
+    who: str,
+) -> Finding:
+    """HRDD-PUB-001, 002 or 003: a commitment missing where one is required or recommended,
+    or in place where one is required."""
     evidence = {
-        "contract.clauses": list(transaction.contract.clauses),
+        "contract.clauses": list(contract.clauses),
         "transaction.risk_level": risk,
-        "transaction.risk_level.source": context.fact_source("transaction.risk_level"),
+        "transaction.risk_level.source": sources[0],
         "end_user.government_linked": linked,
-        "end_user.government_linked.source": context.fact_source("end_user.government_linked"),
+        "end_user.government_linked.source": sources[1],
         "need": need,
     }
-    who = f"{end_user.name} ({state.country_names.get(end_user.country, end_user.country)})"
     if need == "required" and not committed:
-        findings.append(
-            Finding(
-                rule_id="HRDD-PUB-001",
-                outcome=Outcome.SAFEGUARDS_REQUIRED,
-                severity=Severity.HIGH if risk == "critical" else Severity.MEDIUM,
-                message=f"The contract with {who} has no public-reporting commitment, and this transaction needs "
-                f"one ({why}): the guidance asks exporters to report publicly on their export transactions, and a "
-                "commitment in the contract lets the exporter do so.",
-                evidence=evidence,
-                guidance=(REPORT, COMMUNICATION),
-                remediation="Add a public-reporting clause: the customer accepts that the exporter publishes the "
-                "transaction in its transparency report (region, item categories, end-user sector and type, "
-                "safeguards applied, quarter), without the customer's name.",
-                subject="contract.clauses",
-            )
+        return Finding(
+            rule_id="HRDD-PUB-001",
+            outcome=Outcome.SAFEGUARDS_REQUIRED,
+            severity=Severity.HIGH if risk == "critical" else Severity.MEDIUM,
+            message=f"The contract with {who} has no public-reporting commitment, and this transaction needs "
+            f"one ({why}): the guidance asks exporters to report publicly on their export transactions, and a "
+            "commitment in the contract lets the exporter do so.",
+            evidence=evidence,
+            guidance=(REPORT, COMMUNICATION),
+            remediation="Add a public-reporting clause: the customer accepts that the exporter publishes the "
+            "transaction in its transparency report (region, item categories, end-user sector and type, "
+            "safeguards applied, quarter), without the customer's name.",
+            subject="contract.clauses",
         )
-    elif need == "recommended" and not committed:
-        findings.append(
-            Finding(
-                rule_id="HRDD-PUB-002",
-                outcome=Outcome.INFO,
-                severity=Severity.LOW,
-                message=f"A public-reporting commitment is recommended for the contract with {who} ({why}), "
-                "though not required at this risk level.",
-                evidence=evidence,
-                guidance=(REPORT,),
-                remediation="Consider adding a public-reporting clause, so the transaction can appear in the "
-                "transparency report without renegotiation.",
-                subject="contract.clauses",
-            )
-        )
-    elif need == "required":
-        findings.append(
-            Finding(
-                rule_id="HRDD-PUB-003",
-                outcome=Outcome.PASS,
-                severity=Severity.NONE,
-                message=f"The contract with {who} commits to public reporting, which this transaction needs ({why}).",
-                evidence=evidence,
-                guidance=(REPORT, COMMUNICATION),
-                subject="contract.clauses",
-            )
-        )
-
-    entry = _entry(transaction, state, region)
-    findings.append(
-        Finding(
-            rule_id=ENTRY_RULE,
+    if need == "recommended":  # and not committed (see the caller)
+        return Finding(
+            rule_id="HRDD-PUB-002",
             outcome=Outcome.INFO,
-            severity=Severity.NONE,
-            message="Public report entry (redacted: region, item categories, end-user sector and type, safeguards "
-            "applied, year and quarter; no names, ids, free text or amounts): "
-            f"{entry['destination_region'] or 'unknown region'}, {', '.join(entry['item_categories']) or 'no category'}, "
-            f"{entry['end_user_sector'] or 'sector not stated'} {entry['end_user_type']}, "
-            f"{entry['quarter'] or 'undated'} {entry['year'] or ''}".rstrip(),
-            evidence={ENTRY_PREFIX + key: value for key, value in entry.items()},
+            severity=Severity.LOW,
+            message=f"A public-reporting commitment is recommended for the contract with {who} ({why}), "
+            "though not required at this risk level.",
+            evidence=evidence,
             guidance=(REPORT,),
-            subject="transaction",
+            remediation="Consider adding a public-reporting clause, so the transaction can appear in the "
+            "transparency report without renegotiation.",
+            subject="contract.clauses",
         )
+    return Finding(
+        rule_id="HRDD-PUB-003",
+        outcome=Outcome.PASS,
+        severity=Severity.NONE,
+        message=f"The contract with {who} commits to public reporting, which this transaction needs ({why}).",
+        evidence=evidence,
+        guidance=(REPORT, COMMUNICATION),
+        subject="contract.clauses",
     )
-    return findings
+
+
+def _entry_finding(inputs: EntryInputs, state: State, region: Any) -> Finding:
+    entry = _entry(inputs, state, region)
+    return Finding(
+        rule_id=ENTRY_RULE,
+        outcome=Outcome.INFO,
+        severity=Severity.NONE,
+        message="Public report entry (redacted: region, item categories, end-user sector and type, safeguards "
+        "applied, year and quarter; no names, ids, free text or amounts): "
+        f"{entry['destination_region'] or 'unknown region'}, {', '.join(entry['item_categories']) or 'no category'}, "
+        f"{entry['end_user_sector'] or 'sector not stated'} {entry['end_user_type']}, "
+        f"{entry['quarter'] or 'undated'} {entry['year'] or ''}".rstrip(),
+        evidence={ENTRY_PREFIX + key: value for key, value in entry.items()},
+        guidance=(REPORT,),
+        subject="transaction",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -340,14 +459,15 @@ def hrdd_report_contribution(assessment: Assessment) -> Mapping[str, Any]:
     :raises MissingEntryError: the assessment carries no entry; the aggregate report then
         names this plugin among its errors rather than silently leaving the transaction out.
     """
-    for finding in (*assessment.findings, *assessment.waived):
-        if finding.rule_id == ENTRY_RULE:
-            entry = {
-                e.path.removeprefix(ENTRY_PREFIX): e.value
-                for e in finding.evidence
-                if e.path.startswith(ENTRY_PREFIX)
-            }
-            return {"decision": assessment.decision.value, **entry}
+    # Called for every assessment: a plain scan, the reported findings then the waived ones.
+    for findings in (assessment.findings, assessment.waived):
+        for finding in findings:
+            if finding.rule_id == ENTRY_RULE:
+                contribution = {"decision": assessment.decision.value}
+                for path, value in finding.evidence:
+                    if path.startswith(ENTRY_PREFIX):
+                        contribution[path[_PREFIX_LENGTH:]] = value
+                return contribution
     raise MissingEntryError(
         f"the assessment has no {ENTRY_RULE} finding: the public-reporting check did not run or failed, so "
         "the transaction's public report entry is missing"

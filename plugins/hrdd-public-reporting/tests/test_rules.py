@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 import hrdd
 from hrdd_public_reporting import plugin as reporting
 
-from .conftest import INTERIOR_MINISTRY, PLUGIN, PORT_OPERATOR
+from .conftest import INTERIOR_MINISTRY, PLUGIN, PORT_OPERATOR, THERMAL_CAMERA
 
 ALL_CLAUSES = [c for c in hrdd.CONTRACT_CLAUSES]
 Assess = Callable[..., tuple[hrdd.Engine, hrdd.Assessment]]
@@ -288,3 +289,84 @@ def test_undated_transactions_measure_the_age_against_the_assessment_date(
     # the same assessment as of the data's own date: not old
     same_day = reporting.hrdd_check_contract(tx, FakeContext(state, {}, state.regions.as_of))
     assert not [f for f in same_day if f.rule_id == "HRDD-PUB-006"]
+
+
+# --------------------------------------------------------------------------------------
+# Deals alike (a customer's deals under its framework contract)
+# --------------------------------------------------------------------------------------
+
+
+def test_deals_alike_get_the_same_answer_and_a_deal_that_differs_its_own(
+    transaction: Callable[..., dict[str, Any]],
+) -> None:
+    """The answer for deals with the same inputs is built once and returned again (the very
+    same tuple, which the engine reports without looking at it again); a deal that differs in
+    one thing the findings read gets its own findings, whatever came before with the same
+    plugin state (one per engine), in either order."""
+    state = _configured(max_age_days=30)  # the data is older than that: every deal has PUB-006
+    day = state.regions.as_of + _dt.timedelta(days=100)
+    high = {"transaction.risk_level": "high", "end_user.government_linked": True}
+    thermal, face = THERMAL_CAMERA, {"name": "FaceFind SDK", "categories": ["facial_recognition"]}
+    both = [thermal, face]
+    deals: dict[str, tuple[dict[str, Any], dict[str, Any], _dt.date]] = {
+        "high risk": (transaction(date=day.isoformat()), high, day),
+        "the same, another id": (transaction(date=day.isoformat(), id="TX-2"), high, day),
+        "medium risk": (transaction(date=day.isoformat()), {**high, "transaction.risk_level": "medium"}, day),
+        "committed": (transaction(date=day.isoformat(), clauses=["public_reporting"]), high, day),
+        "risk level unknown": (transaction(date=day.isoformat()), {"end_user.government_linked": True}, day),
+        # published as None: the same value, but the evidence names a source
+        "risk level published as None": (
+            transaction(date=day.isoformat()),
+            {"transaction.risk_level": None, "end_user.government_linked": True},
+            day,
+        ),
+        "another end user": (
+            transaction({**INTERIOR_MINISTRY, "name": "Ministry of Justice"}, date=day.isoformat()),
+            high,
+            day,
+        ),
+        "another category": (transaction(date=day.isoformat(), items=[face]), high, day),
+        "two items": (transaction(date=day.isoformat(), items=both), high, day),
+        "two items, other order": (transaction(date=day.isoformat(), items=both[::-1]), high, day),
+        "next quarter": (transaction(date=(day + _dt.timedelta(days=92)).isoformat()), high, day),
+        "undated, the same day": (transaction(date=None), high, day),
+        "undated, a day later": (transaction(date=None), high, day + _dt.timedelta(days=1)),
+    }
+    parsed = {
+        name: (hrdd.Transaction.from_dict(document), facts, as_of)
+        for name, (document, facts, as_of) in deals.items()
+    }
+
+    def check(name: str, state: Any) -> Any:
+        tx, facts, as_of = parsed[name]
+        return reporting.hrdd_check_contract(tx, FakeContext(state, facts, as_of))
+
+    alone = {name: list(check(name, _configured(max_age_days=30))) for name in deals}
+    assert [f.rule_id for f in alone["high risk"]] == ["HRDD-PUB-006", "HRDD-PUB-001", "HRDD-PUB-004"]
+    assert "today" in alone["undated, the same day"][0].message
+    assert "the transaction date" in alone["high risk"][0].message
+    for order in (list(deals), list(reversed(deals))):
+        state = _configured(max_age_days=30)
+        for _ in range(3):  # a key is remembered the second time it comes: the third is from memory
+            for name in order:
+                assert list(check(name, state)) == alone[name], name
+        first, again = check("high risk", state), check("the same, another id", state)
+        assert type(first) is tuple and first is again
+        assert check("medium risk", state) is not first
+
+
+def test_the_contribution_reads_a_waived_entry() -> None:
+    """A waived entry (a waiver on HRDD-PUB-004) still reaches the transparency report."""
+    entry = hrdd.Finding(
+        "HRDD-PUB-004",
+        "info",
+        "none",
+        "entry",
+        evidence={"public_report.destination_region": "Europe", "public_report.year": 2026, "other": 1},
+    )
+    assessment = SimpleNamespace(findings=(), waived=(entry,), decision=hrdd.Decision.PROCEED)
+    assert reporting.hrdd_report_contribution(assessment) == {  # type: ignore[arg-type]
+        "decision": "proceed",
+        "destination_region": "Europe",
+        "year": 2026,
+    }
