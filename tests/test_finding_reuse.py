@@ -311,3 +311,23 @@ def test_a_memory_keeps_a_recurring_value_from_the_second_time_its_key_comes():
     for n in range(100):
         memory.keep_recurring((str(n),), "x")
     assert len(memory._seen) <= 16 and len(memory) <= 4
+
+
+def test_the_reference_day_tells_a_dated_deal_from_an_undated_one_on_the_same_day():
+    """What data-age checks measure against, and key their memories by: a deal dated D and an
+    undated deal assessed on D are the same day but not the same reference."""
+    import datetime as dt
+
+    from hrdd.context import CheckContext, SharedFacts
+
+    day = dt.date(2026, 12, 1)
+    context = CheckContext("p", {}, Path("."), SharedFacts(), as_of=day)
+    dated = hrdd.Transaction.from_dict(
+        {"id": "T", "date": "2026-12-01", "items": [], "end_user": {"name": "E", "country": "NL"}}
+    )
+    undated = hrdd.Transaction.from_dict({"id": "T", "items": [], "end_user": {"name": "E", "country": "NL"}})
+    on_date, today = context.reference(dated), context.reference(undated)
+    assert on_date.date == today.date == day and on_date != today and len({on_date, today}) == 2
+    assert on_date.against() == "the transaction date 2026-12-01" and today.against() == "today"
+    assert on_date.against(with_date=False) == "the transaction date"
+    assert on_date.days_since(dt.date(2025, 12, 1)) == 365

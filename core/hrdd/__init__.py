@@ -19,6 +19,7 @@ _LAZY = {
     "Engine": "hrdd.engine",
     "Policy": "hrdd.policy",
     "CheckContext": "hrdd.context",
+    "Reference": "hrdd.context",
     "HrddError": "hrdd.errors",
     "DecisionLogError": "hrdd.errors",
     "InputError": "hrdd.errors",
@@ -99,6 +100,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "Provenance",
+    "Reference",
     "RuleInfo",
     "Severity",
     "Transaction",
@@ -125,7 +127,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from hrdd.context import CheckContext
+    from hrdd.context import CheckContext, Reference
     from hrdd.data import load_data_file, read_data_file
     from hrdd.engine import Engine
     from hrdd.errors import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from hrdd.model import CapabilityProfile, Item
+from hrdd.model import CapabilityProfile, Item, Transaction
 
 UNKNOWN: Any = None
 
@@ -25,6 +25,29 @@ class SharedFacts:
         self.sources: dict[str, str] = {}
 
 
+class Reference(NamedTuple):
+    """The day a deal's dated facts are measured against (the age of a data set, whether a
+    report is recent): the transaction's date, or, for an undated deal, the day the
+    assessment is made as of (``CheckContext.reference``).
+
+    Hashable, and a whole memo key for what is measured: a deal dated D and an undated deal
+    assessed on D are measured alike but said apart (``dated`` differs)."""
+
+    date: _dt.date
+    dated: bool
+
+    def days_since(self, day: _dt.date) -> int:
+        """How many days ``day`` (a data set's date) lies before the reference."""
+        return (self.date - day).days
+
+    def against(self, *, with_date: bool = True) -> str:
+        """What a message says the age was measured against: "the transaction date
+        YYYY-MM-DD" (or without the date) for a dated deal, "today" for an undated one."""
+        if not self.dated:
+            return "today"
+        return f"the transaction date {self.date.isoformat()}" if with_date else "the transaction date"
+
+
 class CheckContext:
     """One plugin's view of one assessment.
 
@@ -35,8 +58,8 @@ class CheckContext:
     :ivar state: what the plugin's ``hrdd_configure`` returned as ``PluginSetup.state``.
     :ivar as_of: the date the assessment is made as of (today in UTC, or the date of the
         assessment being replayed). A check that compares dates with "now" (the age of a data
-        set, whether a report is recent) uses ``transaction.date or context.as_of``, never
-        the clock, so a replay gives the same findings.
+        set, whether a report is recent) uses :meth:`reference` (the transaction's date, else
+        this), never the clock, so a replay gives the same findings.
     """
 
     __slots__ = ("_facts", "as_of", "config", "plugin", "policy_dir", "state")
@@ -56,6 +79,11 @@ class CheckContext:
         self.state = state
         self.as_of = as_of if as_of is not None else _dt.datetime.now(_dt.UTC).date()
         self._facts = facts
+
+    def reference(self, transaction: Transaction) -> Reference:
+        """The day the transaction's dated facts are measured against (see :class:`Reference`)."""
+        date = transaction.date
+        return Reference(date, True) if date is not None else Reference(self.as_of, False)
 
     def profile(self, item: Item | str) -> CapabilityProfile:
         """The merged capability profile of an item (an empty profile when nobody classified

@@ -14,7 +14,6 @@ compliance gate), its sanctions trend and, for classification review, its scope.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -26,6 +25,7 @@ from hrdd import (
     Outcome,
     PluginInfo,
     PluginSetup,
+    Reference,
     RuleInfo,
     Severity,
     Transaction,
@@ -623,27 +623,25 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     """The age of the export-control data, measured once per transaction."""
     state: State = context.state
     tables = state.tables
-    reference = transaction.date or context.as_of
-    age = (reference - tables.as_of).days
+    reference = context.reference(transaction)
+    age = reference.days_since(tables.as_of)
     limit = context.config["max_age_days"]
     if age <= limit:
         return ()
-    against = f"the transaction date {reference.isoformat()}" if transaction.date else "today"
-    key = ("age", reference, limit, against)
-    return _remembered(state, key, lambda: (_data_age(tables, reference, age, limit, against),))
+    return _remembered(state, ("age", reference, limit), lambda: (_data_age(tables, reference, age, limit),))
 
 
-def _data_age(tables: Tables, reference: _dt.date, age: int, limit: int, against: str) -> Finding:
+def _data_age(tables: Tables, reference: Reference, age: int, limit: int) -> Finding:
     return Finding(
         rule_id="HRDD-EXP-010",
         outcome=Outcome.INFO,
         severity=Severity.LOW,
         message=f"Export-control data is {age} days old: the ECCN and Country Chart tables are as of "
-        f"{tables.as_of.isoformat()}, measured against {against}, beyond the policy's max_age_days ({limit}). "
+        f"{tables.as_of.isoformat()}, measured against {reference.against()}, beyond the policy's max_age_days ({limit}). "
         "Check the eCFR for amendments to Parts 738, 740, 742, 746 and 774.",
         evidence={
             "export_controls.as_of": tables.as_of.isoformat(),
-            "reference_date": reference.isoformat(),
+            "reference_date": reference.date.isoformat(),
             "age_days": age,
             "max_age_days": limit,
         },

@@ -11,7 +11,6 @@ each weighed against what the items can do (their misuse potential).
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +28,7 @@ from hrdd import (
     PluginSetup,
     PolicyError,
     Problem,
+    Reference,
     RuleInfo,
     Severity,
     Transaction,
@@ -713,24 +713,20 @@ def _function_not_stated(
     )
 
 
-def _data_age(
-    transaction: Transaction, record: CountryRecord, config: Mapping[str, Any], as_of: _dt.date
-) -> Finding | None:
-    reference = transaction.date or as_of
-    age = (reference - record.as_of).days
+def _data_age(record: CountryRecord, config: Mapping[str, Any], reference: Reference) -> Finding | None:
+    age = reference.days_since(record.as_of)
     if age <= config["max_age_days"]:
         return None
-    against = f"the transaction date {reference.isoformat()}" if transaction.date else "today"
     return Finding(
         rule_id="HRDD-HR-011",
         outcome=Outcome.INFO,
         severity=Severity.LOW,
         message=f"Country data is {age} days old: the record for {record.name} ({record.code}) is as of "
-        f"{record.as_of.isoformat()}, measured against {against}, beyond the policy's max_age_days "
+        f"{record.as_of.isoformat()}, measured against {reference.against()}, beyond the policy's max_age_days "
         f"({config['max_age_days']}). Check for a newer edition of the sources.",
         evidence={
             "destination.as_of": record.as_of.isoformat(),
-            "reference_date": reference.isoformat(),
+            "reference_date": reference.date.isoformat(),
             "age_days": age,
             "max_age_days": config["max_age_days"],
         },
@@ -826,8 +822,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
         end_user.misuse_reports,
         end_user.other_end_users,
         transaction.events,
-        transaction.date,
-        None if transaction.date else context.as_of,
+        context.reference(transaction),
         potential.value,
         potential.item,
         linked,
@@ -837,7 +832,12 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     findings = state.reviews.get(key)
     if findings is None:
         findings = state.reviews.keep(
-            key, tuple(_review(transaction, state, config, potential, linked, link_reason, context.as_of))
+            key,
+            tuple(
+                _review(
+                    transaction, state, config, potential, linked, link_reason, context.reference(transaction)
+                )
+            ),
         )
     return findings
 
@@ -849,7 +849,7 @@ def _review(
     potential: Potential,
     linked: bool,
     link_reason: str,
-    as_of: _dt.date,
+    reference: Reference,
 ) -> list[Finding]:
     data = state.countries
     end_user = transaction.end_user
@@ -878,7 +878,7 @@ def _review(
     if record is not None:
         if not any(f.outcome in ACTION for f in findings):
             findings.append(_reviewed(transaction, record, potential, link_reason, base))
-        age = _data_age(transaction, record, config, as_of)
+        age = _data_age(record, config, reference)
         if age is not None:
             findings.append(age)
     return findings

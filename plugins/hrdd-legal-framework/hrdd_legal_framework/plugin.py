@@ -9,7 +9,6 @@ items' misuse potential and when the end user is a government or close to one.
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from hrdd import (
     Outcome,
     PluginInfo,
     PluginSetup,
+    Reference,
     RuleInfo,
     Severity,
     Transaction,
@@ -174,7 +174,7 @@ class LegalFramework:
     )
     reviews: Memory[tuple[Any, ...], Finding] = attrs.field(factory=lambda: Memory(4096), repr=False)
     # The data-age finding (or None) by the day measured on: one per day, in practice.
-    ages: Memory[tuple[Any, ...], Finding | None] = attrs.field(factory=lambda: Memory(64), repr=False)
+    ages: Memory[Reference, Finding | None] = attrs.field(factory=lambda: Memory(64), repr=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -416,12 +416,11 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     for reviewed in reviewed_end_users(transaction):
         findings += _review(reviewed, views, transaction, state, config)
     # The data-age finding reads the data, max_age_days and the day measured on, no more.
-    date = transaction.date
-    key = (date, None if date else context.as_of)  # undated: measured against "today"
-    if key in state.ages:
-        age = state.ages[key]
+    reference = context.reference(transaction)
+    if reference in state.ages:
+        age = state.ages[reference]
     else:
-        age = state.ages.keep(key, _data_age(transaction, state.data, config, context.as_of))
+        age = state.ages.keep(reference, _data_age(state.data, config, reference))
     if age is not None:
         findings.append(age)
     return findings
@@ -811,19 +810,15 @@ def _reviewed_finding(
     )
 
 
-def _data_age(
-    transaction: Transaction, data: LegalData, config: Mapping[str, Any], as_of: _dt.date
-) -> Finding | None:
+def _data_age(data: LegalData, config: Mapping[str, Any], reference: Reference) -> Finding | None:
     """Each file's facts hold as of its ``[meta] as_of`` (else its ``date``): older than
     ``max_age_days`` before the transaction date (or today) is worth a look."""
-    reference = transaction.date or as_of
-    against = "the transaction date" if transaction.date else "today"
     limit = config["max_age_days"]
     dated = (
         (data.iccpr_dataset, "iccpr.as_of", data.iccpr_as_of),
         (data.surveillance_dataset, "surveillance_laws.as_of", data.surveillance_as_of),
     )
-    old = [(dataset, path, as_of, (reference - as_of).days) for dataset, path, as_of in dated]
+    old = [(dataset, path, as_of, reference.days_since(as_of)) for dataset, path, as_of in dated]
     old = [entry for entry in old if entry[3] > limit]
     if not old:
         return None
@@ -832,13 +827,13 @@ def _data_age(
         rule_id=DATA_AGE,
         outcome=Outcome.INFO,
         severity=Severity.LOW,
-        message=f"Country data is {oldest} days old against {against} (limit {limit} days): "
+        message=f"Country data is {oldest} days old against {reference.against(with_date=False)} (limit {limit} days): "
         + "; ".join(
             f"{d.name} {d.version} ({d.path}) holds as of {as_of}, {days} days" for d, _, as_of, days in old
         )
         + ". Check its sources for changes before relying on it.",
         evidence={
-            "transaction.date": transaction.date.isoformat() if transaction.date else None,
+            "transaction.date": reference.date.isoformat() if reference.dated else None,
             **{path: as_of.isoformat() for _, path, as_of, _ in old},
             "max_age_days": limit,
         },

@@ -618,6 +618,8 @@ class _Context:
         self.profiles: dict[str, Any] = {}
         self.as_of = datetime.date.today()
 
+    reference = hrdd.CheckContext.reference  # reads only as_of
+
 
 def test_a_country_missing_from_the_data_is_an_error_not_a_pass() -> None:
     data = legal_data_for(default_data_path("iccpr.toml"), default_data_path("surveillance_laws.toml"))

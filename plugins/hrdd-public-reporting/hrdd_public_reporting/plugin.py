@@ -30,6 +30,7 @@ from hrdd import (
     Outcome,
     PluginInfo,
     PluginSetup,
+    Reference,
     RuleInfo,
     Severity,
     Transaction,
@@ -114,9 +115,7 @@ class State:
     unknown_countries: Memory[tuple[str, str], Finding] = attrs.field(
         init=False, factory=Memory, eq=False, repr=False
     )
-    stale_data: Memory[tuple[Any, Any], Finding] = attrs.field(
-        init=False, factory=Memory, eq=False, repr=False
-    )
+    stale_data: Memory[Reference, Finding] = attrs.field(init=False, factory=Memory, eq=False, repr=False)
     commitments: Memory[tuple[Any, ...], Finding] = attrs.field(
         init=False, factory=Memory, eq=False, repr=False
     )
@@ -279,21 +278,12 @@ def hrdd_check_contract(
         findings.append(finding)
         kept = kept and remembered
 
-    date = transaction.date
-    reference = date or context.as_of
-    age = (reference - state.regions.as_of).days
+    reference = context.reference(transaction)
+    age = reference.days_since(state.regions.as_of)
     if age > state.max_age_days:
         # Measured against the transaction's date, or (undated) the assessment's: the message
         # says which.
-        finding, remembered = _recall(
-            state.stale_data,
-            (date, None if date else context.as_of),
-            _stale_data,
-            reference,
-            age,
-            date,
-            state,
-        )
+        finding, remembered = _recall(state.stale_data, reference, _stale_data, reference, age, state)
         findings.append(finding)
         kept = kept and remembered
 
@@ -347,18 +337,18 @@ def _unknown_country(end_user: EndUser, state: State) -> Finding:
     )
 
 
-def _stale_data(reference: _dt.date, age: int, date: _dt.date | None, state: State) -> Finding:
+def _stale_data(reference: Reference, age: int, state: State) -> Finding:
     return Finding(
         rule_id="HRDD-PUB-006",
         outcome=Outcome.INFO,
         severity=Severity.LOW,
         message=f"Country data is {age} days old: the region table {state.regions.dataset.name} reflects "
         f"{state.regions.as_of.isoformat()}, more than {state.max_age_days} days before "
-        f"{'the transaction date' if date else 'today'}.",
+        f"{reference.against(with_date=False)}.",
         evidence={
             "data": state.regions.dataset.name,
             "data.as_of": state.regions.as_of.isoformat(),
-            "reference_date": reference.isoformat(),
+            "reference_date": reference.date.isoformat(),
             "age_days": age,
             "max_age_days": state.max_age_days,
         },

@@ -228,6 +228,8 @@ class FakeContext:
     def fact_source(self, name: str) -> str | None:
         return "test" if name in self._facts else None
 
+    reference = hrdd.CheckContext.reference  # reads only as_of
+
 
 def _configured(**config: Any) -> Any:
     defaults = {

@@ -11,7 +11,6 @@ for the destination; this plugin is the legal gate for every party.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from hrdd import (
     Outcome,
     PluginInfo,
     PluginSetup,
+    Reference,
     RuleInfo,
     Severity,
     Transaction,
@@ -294,25 +294,21 @@ def _unknown(subject: Subject, data: ProgrammeData) -> Finding:
     )
 
 
-def _data_age(
-    transaction: Transaction, data: ProgrammeData, config: Mapping[str, Any], as_of: _dt.date
-) -> Finding | None:
-    reference = transaction.date or as_of
-    age = (reference - data.date).days
+def _data_age(data: ProgrammeData, config: Mapping[str, Any], reference: Reference) -> Finding | None:
+    age = reference.days_since(data.date)
     if age <= config["max_age_days"]:
         return None
-    against = f"the transaction date {reference.isoformat()}" if transaction.date else "today"
     return Finding(
         rule_id="HRDD-SAN-006",
         outcome=Outcome.INFO,
         severity=Severity.LOW,
         message=f"Programme data is {age} days old: {data.dataset.name} {data.dataset.version} was transcribed on "
-        f"{data.date.isoformat()}, measured against {against}, beyond the policy's max_age_days "
+        f"{data.date.isoformat()}, measured against {reference.against()}, beyond the policy's max_age_days "
         f"({config['max_age_days']}). Embargoes and programmes change: check the current OFAC programme list "
         "and 15 CFR Part 746.",
         evidence={
             "data.date": data.date.isoformat(),
-            "reference_date": reference.isoformat(),
+            "reference_date": reference.date.isoformat(),
             "age_days": age,
             "max_age_days": config["max_age_days"],
         },
@@ -326,13 +322,8 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     state: State = context.state
     data = state.data
     found = subjects(transaction)
-    key = (
-        tuple(found),
-        # the date the data's age is measured against, and which one: a deal dated D and an
-        # undated deal assessed on D are told apart ("the transaction date D" against "today")
-        transaction.date,
-        None if transaction.date else context.as_of,
-    )
+    # the parties, and the day the data's age is measured against (and which one)
+    key = (tuple(found), context.reference(transaction))
     findings = state.answers.get(key)
     if findings is None:
         findings = state.answers.keep(key, tuple(_check(transaction, context, data, found)))
@@ -453,7 +444,7 @@ def _check(
                 guidance=CLAUSES,
             )
         )
-    age = _data_age(transaction, data, context.config, context.as_of)
+    age = _data_age(data, context.config, context.reference(transaction))
     if age is not None:
         findings.append(age)
     return findings
