@@ -52,6 +52,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from hrdd.errors import DecisionLogError, HrddError, InputError, TransactionError
+from hrdd.files import fsync_directory, write_atomically
 
 if TYPE_CHECKING:
     from hrdd.decisionlog import DecisionLog
@@ -551,19 +552,6 @@ def setup_sha256(engine: Engine) -> str:
     return canonical_sha256(setup)
 
 
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 class _PartialOutput:
     """The partial output file, held under an exclusive lock (one batch per output)."""
 
@@ -595,9 +583,9 @@ class _PartialOutput:
     def _write_meta(self, meta: Mapping[str, Any]) -> None:
         import orjson
 
-        temporary = self.meta.with_name(self.meta.name + ".tmp")
-        temporary.write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-        temporary.replace(self.meta)
+        write_atomically(
+            self.meta, orjson.dumps(meta, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        )
 
     def complete_lines(self) -> Iterator[bytes]:
         """The partial file's complete lines; an unfinished last line is cut off the file."""
@@ -619,7 +607,7 @@ class _PartialOutput:
         self.handle.flush()
         os.fsync(self.handle.fileno())
         os.replace(self.partial, self.output)
-        _fsync_directory(self.output.parent)
+        fsync_directory(self.output.parent)
         self.meta.unlink(missing_ok=True)
         self.close()
 

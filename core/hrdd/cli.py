@@ -27,9 +27,9 @@ def _write_output(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         return
     from hrdd.errors import InputError
+    from hrdd.files import write_atomically
 
     path = Path(output)
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
         if path.exists() and not path.is_file():
             # a device or pipe (-o /dev/null, -o /dev/stderr): written to, never replaced
@@ -37,10 +37,8 @@ def _write_output(text: str, output: str | None) -> None:
             with path.open("w", encoding="utf-8") as target:
                 target.write(text)
             return
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        write_atomically(path, text)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise InputError.single(str(path), "-o", f"cannot write the report: {exc.strerror}") from None
 
 

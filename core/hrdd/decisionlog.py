@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from hrdd.errors import DecisionLogError, InputError, Problem
+from hrdd.files import fsync_directory
 from hrdd.logsettings import WILDCARD, PointerError, parse_pointer, split_target
 
 if TYPE_CHECKING:
@@ -484,7 +485,7 @@ class JsonLinesLog(DecisionLog):
                 os.ftruncate(fd, end)
             _write_fully(fd, record.line + b"\n", end)
             if end == 0:  # a new file: its directory entry must be durable too
-                _fsync_directory(self.path.parent)
+                fsync_directory(self.path.parent)
         except OSError as exc:
             raise DecisionLogError(self.target, _reason(exc)) from None
         finally:
@@ -703,19 +704,6 @@ def _write_fully(fd: int, data: bytes, restore_to: int) -> None:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, restore_to)
         raise
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return  # not every platform lets a directory be opened; the file itself is synced
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hrdd.errors import InputError, PolicyError, Problem
+from hrdd.files import write_atomically
 
 if TYPE_CHECKING:
     from hrdd.engine import Engine
@@ -149,12 +150,9 @@ def render(state: Mapping[str, Any]) -> str:
 def write_lock(engine: Engine, path: Path) -> str:
     """Write the engine's lock to ``path`` (atomically) and return its text."""
     text = render(state_of(engine, path.parent, engine.locked_files()))
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        write_atomically(path, text)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise InputError.single(str(path), "$", f"cannot write the lock: {exc.strerror or exc}") from None
     return text
 

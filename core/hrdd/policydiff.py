@@ -771,14 +771,9 @@ def _compact_json(to_dict: Callable[[Any], dict[str, Any]]) -> Callable[[Any], s
 def _write_atomically(path: Path, write: Callable[[IO[str]], None]) -> None:
     """Write through a temporary file beside ``path``, renamed into place once complete: a
     reader never sees half a report, and a failed run leaves the old file as it was."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    from hrdd.files import write_atomically
+
     try:
-        with temporary.open("w", encoding="utf-8", newline="\n") as out:
-            write(out)
-        temporary.replace(path)
+        write_atomically(path, write)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise InputError.single(str(path), "-o", f"cannot write the report: {exc.strerror}") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
