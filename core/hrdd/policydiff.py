@@ -151,21 +151,6 @@ class FindingChange:
 
 
 @attrs.frozen
-class SafeguardState:
-    """A required safeguard and the rules that asked for it."""
-
-    safeguard: str
-    rules: tuple[str, ...]
-
-    @classmethod
-    def from_required(cls, required: RequiredSafeguard) -> SafeguardState:
-        return cls(required.safeguard, tuple(required.rules))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"safeguard": self.safeguard, "rules": list(self.rules)}
-
-
-@attrs.frozen
 class TransactionChange:
     """One corpus line whose assessment differs between the two policies."""
 
@@ -178,8 +163,8 @@ class TransactionChange:
     added: tuple[FindingState, ...] = ()
     removed: tuple[FindingState, ...] = ()
     changed: tuple[FindingChange, ...] = ()
-    safeguards_added: tuple[SafeguardState, ...] = ()
-    safeguards_removed: tuple[SafeguardState, ...] = ()
+    safeguards_added: tuple[RequiredSafeguard, ...] = ()
+    safeguards_removed: tuple[RequiredSafeguard, ...] = ()
 
     @property
     def decision_changed(self) -> bool:
@@ -236,12 +221,8 @@ def compare(old: Assessment, new: Assessment, line: int = 0) -> TransactionChang
     added, removed, changed = _match_findings((*old_findings, *old.waived), (*new_findings, *new.waived))
     old_safeguards = {s.safeguard: s for s in old.required_safeguards}
     new_safeguards = {s.safeguard: s for s in new.required_safeguards}
-    safeguards_added = tuple(
-        SafeguardState.from_required(s) for name, s in new_safeguards.items() if name not in old_safeguards
-    )
-    safeguards_removed = tuple(
-        SafeguardState.from_required(s) for name, s in old_safeguards.items() if name not in new_safeguards
-    )
+    safeguards_added = tuple(s for name, s in new_safeguards.items() if name not in old_safeguards)
+    safeguards_removed = tuple(s for name, s in old_safeguards.items() if name not in new_safeguards)
     if (
         old.decision is new.decision
         and not (added or removed or changed)
