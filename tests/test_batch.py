@@ -248,6 +248,39 @@ def test_two_workers_write_what_one_worker_writes(tmp_path):
     assert one.errors == two.errors == 1
 
 
+def test_write_behind_leaves_the_output_as_it_would_be_without_it(tmp_path, monkeypatch):
+    """With a window of 16 KiB (32 MiB in use) a batch of 60 reports goes through the page cache
+    window by window: each written window is sent to disk and the one two behind dropped;
+    the output is what a batch without write-behind writes, in this process and in workers."""
+    from hrdd import files
+
+    source = write_lines(tmp_path / "in.jsonl", list(transactions(60)))
+    engine = hrdd.Engine.from_policy(WITHOUT_SCREENING)
+    real = files._SYNC_FILE_RANGE
+    monkeypatch.setattr(files, "_SYNC_FILE_RANGE", None)
+    run_batch(source, tmp_path / "plain.jsonl", engine=engine, workers=1, chunk_size=4)
+
+    calls: list[tuple[int, int, int]] = []
+
+    def recording(fd: int, offset: int, length: int, flags: int) -> int:
+        calls.append((offset, length, flags))
+        return real(fd, offset, length, flags) if real is not None else 0
+
+    monkeypatch.setattr(files, "_SYNC_FILE_RANGE", recording)
+    monkeypatch.setattr(files, "WRITE_BEHIND_WINDOW", 16384)
+    run_batch(source, tmp_path / "one.jsonl", engine=engine, workers=1, chunk_size=4)
+    run_batch(source, tmp_path / "two.jsonl", engine=engine, workers=2, chunk_size=4)
+
+    plain = timeless(read_output(tmp_path / "plain.jsonl"))
+    assert timeless(read_output(tmp_path / "one.jsonl")) == plain
+    assert timeless(read_output(tmp_path / "two.jsonl")) == plain
+    size = (tmp_path / "one.jsonl").stat().st_size
+    sent = [offset for offset, _, flags in calls if flags == 2]
+    dropped = [offset for offset, _, flags in calls if flags == 7]
+    assert sent == list(range(0, size - 16383, 16384))  # every complete window, once
+    assert dropped == sent[: len(sent) - 2]  # all but the last two, dropped after waiting
+
+
 # --------------------------------------------------------------------------------------
 # A killed batch and --resume
 # --------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from hrdd.errors import DecisionLogError, HrddError, InputError, TransactionError
-from hrdd.files import fsync_directory, write_atomically
+from hrdd.files import WriteBehind, fsync_directory, write_atomically
 
 if TYPE_CHECKING:
     from hrdd.decisionlog import DecisionLog
@@ -401,6 +401,7 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
         # (and, in a forked worker, its pages stay shared with the parent's).
         gc.freeze()
         fd = os.open(setup.partial, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        write_behind = WriteBehind(fd, os.lseek(fd, 0, os.SEEK_END))
         pending: dict[int, _ChunkResult] = {}
 
         def write_ready() -> None:
@@ -414,6 +415,7 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
                         pending.clear()
                     return
                 _write_all(fd, result.lines)
+                write_behind.wrote(os.lseek(fd, 0, os.SEEK_CUR))  # the file's end: written in turn
                 turn.value = _STOP if result.log_failure is not None else current + 1
                 results.put(("done", current, attrs.evolve(result, lines=())))  # counts only
 
@@ -574,6 +576,8 @@ class _PartialOutput:
                 str(output), "-o", f"another hrdd batch is writing this output ({self.partial} is locked)"
             ) from None
         self.handle: IO[bytes] = os.fdopen(fd, "r+b", buffering=1 << 20)
+        self.position = 0  # where the next line goes, once writing (see begin_writing)
+        self.write_behind = WriteBehind(fd)
 
     def start_over(self, meta: Mapping[str, Any]) -> None:
         self.handle.seek(0)
@@ -599,8 +603,19 @@ class _PartialOutput:
         self.handle.seek(end)
         self.handle.truncate()
 
+    def begin_writing(self) -> None:
+        """From here on lines are written straight to the file (see :meth:`write`), after
+        what is already there."""
+        self.handle.flush()
+        self.position = self.handle.tell()
+        self.write_behind = WriteBehind(self.handle.fileno(), self.position)
+
     def write(self, lines: Sequence[bytes]) -> None:
-        self.handle.writelines(lines)
+        """Append the lines with gathering writes (no copy through the handle's buffer) and
+        write the output behind as it grows (hrdd.files.WriteBehind)."""
+        _write_all(self.handle.fileno(), lines)
+        self.position += sum(map(len, lines))
+        self.write_behind.wrote(self.position)
 
     def finish(self) -> None:
         """Sync the partial output and rename it to the output; the sidecar goes."""
@@ -799,6 +814,7 @@ def run_batch(
             if workers == 1:
                 assessor = LineAssessor(engine, as_of, str(input), decision_log)
                 assessor.freeze_survivors = True
+                partial.begin_writing()
                 results: Iterator[_ChunkResult] = map(assessor.assess_chunk, chunks)
                 # What exists already (the engine and its data above all) lives through the
                 # batch: out of the cyclic collector's way while it runs, as in a worker (and
