@@ -60,6 +60,7 @@ _INFO_RANK = OUTCOME_RANK["info"]
 _ACTION_RANK = OUTCOME_RANK["safeguards_required"]
 
 _SORT_KEY, _WEIGHT, _FINDING = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
+_CHECK_ORDER = operator.attrgetter("order")
 _STR_ONLY = frozenset({str})
 _VALUE = {outcome: outcome.value for outcome in Outcome}  # without the enum's slow .value descriptor
 
@@ -150,7 +151,10 @@ class _Call:
 
 # A finding as the decision sees it: its sort key, its weight in the risk score, and the
 # finding (enforced, with the engine's fields).
-_Ranked = tuple[tuple[Any, ...], int, Finding]
+# ... and what it asks of the deal: (its remediation, its rule) when it asks for a safeguard
+# (an effective outcome of safeguards_required or graver, not an error, with a remediation),
+# else None.
+_Ranked = tuple[tuple[Any, ...], int, Finding, tuple[str, str] | None]
 # A safety bound on the findings remembered per plugin (see _Enforcing); entries normally
 # leave with the findings they describe.
 ENFORCED_CACHE_SIZE = 4096
@@ -272,6 +276,7 @@ class Engine:
         }
         self._stamp: tuple[int, str] = (-1, "")  # (second, its ISO time): see _assessed_at
         self._safeguards: dict[tuple[str, tuple[str, ...]], RequiredSafeguard] = {}
+        self._safeguard_lists: dict[tuple[tuple[str, str], ...], tuple[RequiredSafeguard, ...]] = {}
         self._records: dict[tuple[str, str, str | None, str, int], CheckRecord] = {}
         self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
         self._calls["hrdd_transaction_facts"] = self._facts_in_dependency_order()
@@ -678,17 +683,14 @@ class Engine:
                 else:
                     copy = _copy_enforced(finding, name, enforcement, effective, subject)
                 severity = finding.severity
+                rank = rank_of[effective]
                 ranked = (
-                    (
-                        -rank_of[effective],
-                        -SEVERITY_RANK[severity],
-                        rule,
-                        copy.subject or "",
-                        name,
-                        copy.message,
-                    ),
+                    (-rank, -SEVERITY_RANK[severity], rule, copy.subject or "", name, copy.message),
                     _WEIGHTS[effective][severity],
                     copy,
+                    (copy.remediation, rule)
+                    if rank >= _ACTION_RANK and copy.remediation and outcome is not _ERROR
+                    else None,
                 )  # as _ranked(copy) would make it, from what is known here
                 if not unshared:
                     plan.remember(finding, subject, ranked, effective)
@@ -758,7 +760,29 @@ class Engine:
             finding.plugin,
             finding.message,
         )
-        return key, _weight(finding), finding
+        asks = (
+            (finding.remediation, finding.rule_id)
+            if -key[0] >= _ACTION_RANK and finding.remediation and finding.outcome is not _ERROR
+            else None
+        )
+        return key, _weight(finding), finding, asks
+
+    def _required_safeguards(self, asked: tuple[tuple[str, str], ...]) -> tuple[RequiredSafeguard, ...]:
+        """The required safeguards of a decision: each remediation the findings that ask for
+        one give, in order, with the rules that ask for it. Deal after deal asks for the same
+        ones: the answer is built once per list of (remediation, rule)."""
+        found = self._safeguard_lists.get(asked)
+        if found is None:
+            safeguards: dict[str, list[str]] = {}
+            for remediation, rule in asked:
+                rules = safeguards.setdefault(remediation, [])
+                if rule not in rules:
+                    rules.append(rule)
+            found = tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items())
+            if len(self._safeguard_lists) >= ENFORCED_CACHE_SIZE:
+                self._safeguard_lists.clear()
+            self._safeguard_lists[asked] = found
+        return found
 
     def _required_safeguard(self, safeguard: str, rules: tuple[str, ...]) -> RequiredSafeguard:
         """The (immutable) RequiredSafeguard of a remediation and its rules, built once: the
@@ -806,7 +830,7 @@ class Engine:
                 waived = tuple(sorted(set_aside, key=lambda f: (f.rule_id, f.subject or "", f.message)))
         ranked.sort(key=_SORT_KEY)
         findings = tuple(map(_FINDING, ranked))
-        checks.sort(key=lambda c: (c.hook, c.plugin, c.subject or ""))
+        checks.sort(key=_CHECK_ORDER)
         rank = -ranked[0][0][0] if ranked else 0
         decision = DECISION_FOR_RANK[rank]
         if findings and rank >= 2:
@@ -815,14 +839,6 @@ class Engine:
         else:
             ran = sum(1 for c in checks if c.hook in CHECK_HOOKS)
             reason = f"{ran} checks ran; none found a risk that needs safeguards or review."
-        safeguards: dict[str, list[str]] = {}
-        for key, _, finding in ranked:
-            if key[0] > -2:
-                break  # sorted graver first: no further finding asks for a safeguard
-            if finding.remediation and finding.outcome is not _ERROR:
-                rules = safeguards.setdefault(finding.remediation, [])
-                if finding.rule_id not in rules:
-                    rules.append(finding.rule_id)
         core, policy, plugins, data = self._provenance_parts
         provenance = Provenance(
             core, policy, plugins, data, input_sha256, assessed_at, as_of.isoformat(), self.lock_record
@@ -835,7 +851,7 @@ class Engine:
             risk=_risk(list(map(_WEIGHT, ranked))),
             findings=findings,
             checks=tuple(checks),
-            required_safeguards=tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items()),
+            required_safeguards=self._required_safeguards(tuple([r[3] for r in ranked if r[3] is not None])),
             provenance=provenance,
             waived=waived,
             contributions=contributions,

@@ -760,6 +760,13 @@ class CheckRecord:
     # As a report writes it (see Finding._json): the engine hands out the same records again.
     _json: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
     _json_indented: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    # Where the record stands in a report's checks (by hook, plugin and subject): computed once,
+    # as the engine hands out the same records again.
+    order: tuple[str, str, str] = attrs.field(init=False, eq=False, repr=False)
+
+    @order.default
+    def _order(self) -> tuple[str, str, str]:
+        return (self.hook, self.plugin, self.subject or "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
