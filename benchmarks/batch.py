@@ -9,13 +9,15 @@ ratio (shared machines are noisy; ratios travel better than absolute figures):
 - for each shape of the corpus (``benchmarks/corpus.py``: ``catalogue``, what an exporter's
   order system sends, products with one classification and a standard configuration and
   customers with framework contracts; ``varied``, every list drawn afresh for every deal),
-  writes N realistic transactions to a JSON Lines file, and N/10 to another;
+  writes N realistic transactions to a JSON Lines file, and N/10 and N/2 to others;
 - runs the batch (``hrdd.batch.run_batch``, what ``hrdd batch`` runs, in a child process)
   over each with ``workers=1`` and ``workers=2``, and reports lines per second (the batch's
   own clock: reading, parsing, validating, assessing, rendering and writing every line,
   without the interpreter's start-up), the ratio, and the peak resident memory of the
-  parent and of each worker read from ``/proc`` while it runs: the same at N/10 and N
-  means memory does not grow with the input;
+  parent and of each worker read from ``/proc`` while it runs. The memories plugins and
+  the engine keep are bounded but fill over the first tens of thousands of lines, so the
+  peak at N/10 shows that warm-up; the same peak at N/2 and N means memory does not grow
+  with the input (a batch that kept its input or its reports would need twice as much);
 - measures, in this process, what one line costs: JSON parsing, ``Engine.assess`` and the
   report's JSON as the batch writes it (``Assessment.to_json``: joined from the JSON each
   finding and record keeps), beside the report dict and its JSON written whole (what the
@@ -184,6 +186,15 @@ def breakdown(policy: str, shape: str, count: int = 3000) -> dict[str, float]:
     return result
 
 
+def growth(by: dict[tuple[str, int, int], dict[str, Any]], shape: str, smaller: int, large: int) -> float:
+    """The larger ratio of peak memory at ``large`` lines to that at ``smaller`` lines: of the
+    batch in one process, and of the busiest worker of two."""
+    ratios = [by[(shape, large, 1)]["parent_peak_mib"] / by[(shape, smaller, 1)]["parent_peak_mib"]]
+    if by[(shape, smaller, 2)]["worker_peak_mib"]:
+        ratios.append(by[(shape, large, 2)]["worker_peak_mib"] / by[(shape, smaller, 2)]["worker_peak_mib"])
+    return max(ratios)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--child":
@@ -226,10 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  report size {steps['report bytes'] / 1024:.1f} KiB per line")
 
     rows = []
-    large, small = args.count, max(1, args.count // 10)
+    large, half, small = args.count, max(1, args.count // 2), max(1, args.count // 10)
+    sizes = (small, half, large)
     with tempfile.TemporaryDirectory(dir=args.dir) as directory:
         for shape in shapes:
-            for count in (small, large):
+            for count in sizes:
                 input_path = Path(directory) / f"corpus-{shape}-{count}.jsonl"
                 size = write_corpus(input_path, count, shape)
                 for workers in (1, 2):
@@ -263,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     by = {(shape, count, workers): result for shape, count, workers, result in rows}
     print()
     for shape in shapes:
-        for count in (small, large):
+        for count in sizes:
             ratio = by[(shape, count, 2)]["lines_per_second"] / by[(shape, count, 1)]["lines_per_second"]
             print(f"{shape} N={count:,}: two workers / one worker = {ratio:.2f}x")
     if len(shapes) > 1:
@@ -276,15 +288,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for shape in shapes:
         one = by[(shape, large, 1)]["lines_per_second"]
         ratio = by[(shape, large, 2)]["lines_per_second"] / one
-        flat = max(
-            by[(shape, large, w)]["parent_peak_mib"] / by[(shape, small, w)]["parent_peak_mib"]
-            for w in (1, 2)
+
+        warm_up, flat = growth(by, shape, small, large), growth(by, shape, half, large)
+        print(
+            f"{shape}: peak memory (one worker's, the busiest worker's) N / (N/10): {warm_up:.2f}x (the memories filling), N / (N/2): {flat:.2f}x"
         )
-        print(f"{shape}: peak parent memory, N / (N/10): {flat:.2f}x")
         for label, met in (
             (">= 5,000 lines/s per worker (workers=1)", one >= 5000),
             (">= 1.8x with two workers", ratio >= 1.8),
-            ("memory flat in N (peak at N within 1.2x of N/10)", flat <= 1.2),
+            ("memory flat in N (peak at N within 1.2x of N/2)", flat <= 1.2),
         ):
             print(f"  target {label:<50} {'met' if met else 'NOT MET'}")
     return 0
