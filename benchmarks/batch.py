@@ -118,8 +118,9 @@ def child_main(argv: Sequence[str]) -> int:
 
     input_path, output, policy, workers, chunk_size = argv
     from hrdd import Engine
-    from hrdd.batch import run_batch
+    from hrdd.batch import keep_freed_memory, run_batch
 
+    keep_freed_memory()  # as hrdd batch does
     engine = Engine.from_policy(policy, lock=False)
     before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = run_batch(
@@ -221,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"hrdd {core_version()} · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
         f"policy {Path(args.policy).name} · load average before {os.getloadavg()[0]:.2f}"
     )
+    from hrdd.batch import keep_freed_memory
+
+    keep_freed_memory()  # the breakdown below runs as hrdd batch would
     counted = ("parse JSON line", "Engine.assess", "report JSON")
     for shape in shapes:
         steps = breakdown(args.policy, shape)

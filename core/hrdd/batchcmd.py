@@ -138,8 +138,10 @@ def _progress_bar(total_bytes: int) -> Iterator[Callable[[int, int], None] | Non
 def cmd_batch(args: argparse.Namespace) -> int:
     import os
 
-    from hrdd.batch import BatchLogError, run_batch
+    from hrdd.batch import BatchLogError, keep_freed_memory, run_batch
     from hrdd.cli import _lock_choice
+
+    keep_freed_memory()  # this process runs the batch and nothing else
 
     as_of = _parse_date(args.as_of) if args.as_of else None
     try:
