@@ -6,8 +6,9 @@
   ``addresses`` a list of objects;
 - OpenSanctions ``targets.simple.csv``.
 
-A file that is missing, empty, truncated or in none of these formats raises
-:class:`hrdd.PolicyError` naming the file and the line (all problems of the file together).
+A file that is missing, empty, truncated or in none of these formats, or a CSL JSON entry
+with a field of the wrong type, raises :class:`hrdd.PolicyError` naming the file and the line
+(all problems of the file together).
 Rows without a name are skipped and counted, never a crash.
 """
 
@@ -273,6 +274,33 @@ def _csl_csv_reader(header: list[str], list_file: str) -> Callable[[list[str]], 
     return entry
 
 
+# The CSL JSON form's fields read as lists, and those that come as a list or as one
+# ``;``-separated string (as in the CSV form). A value of another type is a malformed entry,
+# reported with its path, not iterated (a number would crash the load, a string would be read
+# one character at a time).
+_JSON_LISTS = ("alt_names", "programs", "addresses")
+_JSON_CELLS = ("citizenships", "nationalities")
+
+
+def _json_type_problems(row: dict[str, Any], index: int) -> list[ListProblem]:
+    problems = [
+        ListProblem(1, f"$.results[{index}].{key} is {type(row[key]).__name__}: expected a list")
+        for key in _JSON_LISTS
+        if row.get(key) is not None and not isinstance(row[key], list)
+    ]
+    problems.extend(
+        ListProblem(1, f"$.results[{index}].{key} is {type(row[key]).__name__}: expected a list or a string")
+        for key in _JSON_CELLS
+        if row.get(key) is not None and not isinstance(row[key], (list, str))
+    )
+    return problems
+
+
+def _json_cell(cell: list[Any] | str | None) -> tuple[str, ...]:
+    """The values of a JSON cell that is a list or one ``;``-separated string."""
+    return tuple(str(value) for value in cell) if isinstance(cell, list) else _split(cell)
+
+
 def _csl_entry(row: dict[str, Any], list_file: str) -> Entry | None:
     """One entry of the CSL JSON form (``alt_names`` a list, ``addresses`` objects)."""
     name = str(row.get("name") or "").strip()
@@ -284,10 +312,7 @@ def _csl_entry(row: dict[str, Any], list_file: str) -> Entry | None:
         for a in addresses
         if isinstance(a, dict) and a.get("country") and _ISO2.match(str(a.get("country")).strip().upper())
     }
-    extra = [row.get("citizenships") or (), row.get("nationalities") or ()]
-    countries |= _codes_cells(
-        *[[str(x) for x in (cell if isinstance(cell, list) else _split(cell))] for cell in extra]
-    )
+    countries |= _codes_cells(_json_cell(row.get("citizenships")), _json_cell(row.get("nationalities")))
     if not name:
         if not alt:
             return None
@@ -368,6 +393,10 @@ def _load_json(text: str, list_file: str, problems: list[ListProblem]) -> tuple[
                 ListProblem(1, f"$.results[{index}] is not a screening-list entry (name, source)")
             )
             continue
+        malformed = _json_type_problems(row, index)
+        if malformed:
+            problems.extend(malformed)
+            continue
         entry = _csl_entry(row, list_file)
         if entry is None:
             skipped += 1
@@ -415,12 +444,12 @@ def _load_list(path: Path) -> tuple[LoadedList | None, list[ListProblem]]:
         newest = ""
         entries, skipped = _load_json(text, list_file, problems)
     else:
-        first = text.split("\n", 1)[0]
+        first_line = text.split("\n", 1)[0]
         try:
-            header = next(csv.reader([first]))
+            first_row = next(csv.reader([first_line]))
         except (csv.Error, StopIteration):
-            header = []
-        detected = detect(header)
+            first_row = []
+        detected = detect(first_row)
         if detected is None:
             return None, [
                 ListProblem(

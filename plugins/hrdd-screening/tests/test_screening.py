@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 
 import hrdd
 from hrdd_screening.index import Index
-from hrdd_screening.lists import CSL_CSV, CSL_HEADER, CSL_JSON, OPENSANCTIONS, OPENSANCTIONS_HEADER, load_list
+from hrdd_screening.lists import (
+    CSL_CSV,
+    CSL_HEADER,
+    CSL_JSON,
+    OPENSANCTIONS,
+    OPENSANCTIONS_HEADER,
+    ListProblem,
+    load_list,
+)
 from hrdd_screening.normalise import normalise
 
 FIXTURE = Path(__file__).parent / "fixtures" / "csl-fixture.csv"
@@ -215,6 +223,38 @@ def test_bad_files(tmp_path: Path, content: str, line: int, words: str) -> None:
     loaded, problems = load_list(path)
     assert loaded is None and problems
     assert problems[0].line == line and words in problems[0].message
+
+
+def csl_json(tmp_path: Path, **fields: Any) -> Path:
+    entry = {"source": "Entity List (EL) - Bureau of Industry and Security", "name": "Candiru", **fields}
+    path = tmp_path / "csl.json"
+    path.write_text(json.dumps({"results": [entry]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("citizenships", 5, "int: expected a list or a string"),
+        ("nationalities", {"IL": True}, "dict: expected a list or a string"),
+        ("addresses", 1, "int: expected a list"),
+        ("alt_names", "Saito Tech Ltd.", "str: expected a list"),
+    ],
+)
+def test_json_field_of_the_wrong_type_is_a_problem(
+    tmp_path: Path, field: str, value: Any, expected: str
+) -> None:
+    # A number here used to crash the load with a TypeError; a string alt_names was read one
+    # character at a time.
+    loaded, problems = load_list(csl_json(tmp_path, **{field: value}))
+    assert loaded is None
+    assert problems == [ListProblem(1, f"$.results[0].{field} is {expected}")]
+
+
+def test_json_citizenships_as_a_list_or_a_string(tmp_path: Path) -> None:
+    loaded, problems = load_list(csl_json(tmp_path, citizenships="IL; gr", nationalities=["CY"]))
+    assert not problems and loaded is not None
+    assert loaded.entries[0].countries == {"IL", "GR", "CY"}
 
 
 # --- through the engine ----------------------------------------------------------------
