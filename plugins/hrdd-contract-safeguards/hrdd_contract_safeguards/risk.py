@@ -86,21 +86,20 @@ def assess_risk(transaction: Transaction, context: CheckContext, table: Safeguar
 
     profiled = [context.profiles[item.id] for item in transaction.items if item.id in context.profiles]
     weights = table.weights
+    potential_shown: int | str
     if profiled:
         potential = max(profile.misuse_potential for profile in profiled)
-        part = {"value": potential, "points": potential}
+        potential_shown, potential_points = potential, potential
         if len(profiled) < len(transaction.items):
             # An item nobody classified may be the gravest: never below the unknown weight.
-            part = {
-                "value": f"{potential} (some items not profiled)",
-                "points": max(potential, weights["misuse_potential"]["unknown"]),
-            }
+            potential_shown = f"{potential} (some items not profiled)"
+            potential_points = max(potential, weights["misuse_potential"]["unknown"])
             unknown.append("items.misuse_potential")
     else:
-        part = {"value": "unknown", "points": weights["misuse_potential"]["unknown"]}
+        potential_shown, potential_points = "unknown", weights["misuse_potential"]["unknown"]
         unknown.append("items.misuse_potential")
-    breakdown["misuse_potential"] = part
-    points += part["points"]
+    breakdown["misuse_potential"] = {"value": potential_shown, "points": potential_points}
+    points += potential_points
 
     for factor, (fact, _values) in FACTORS.items():
         if fact is None:

@@ -150,8 +150,14 @@ def _safeguards(rows: Any, source: str, problems: list[Problem]) -> dict[str, Sa
         if row.get("kind") != kind:
             problems.append(Problem(source, f"{where}.kind", f"{row.get('kind')!r}: expected {kind!r}"))
             continue
-        texts = {key: row.get(key) for key in ("label", "remediation", "origin")}
-        empty = [key for key, text in texts.items() if not isinstance(text, str) or not text.strip()]
+        texts: dict[str, str] = {}
+        empty: list[str] = []
+        for key in ("label", "remediation", "origin"):
+            text = row.get(key)
+            if isinstance(text, str) and text.strip():
+                texts[key] = text
+            else:
+                empty.append(key)
         if empty:
             problems.extend(Problem(source, f"{where}.{key}", "must be a non-empty string") for key in empty)
             continue

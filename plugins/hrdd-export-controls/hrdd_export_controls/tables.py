@@ -174,7 +174,7 @@ def _choice(
     problems: _Problems,
 ) -> str:
     value = row.get(key, default)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         problems.add(f"{path}.{key}", f"unknown value {value!r}; expected one of {', '.join(allowed)}")
         return allowed[0]
     return value

@@ -228,6 +228,8 @@ def _records(
             status, tier = inherited["freedom_status"], inherited["tier"]
         as_of = _date(row["as_of"])
         assert as_of is not None  # checked in _check_row
+        # a row without rated_as has a tier (checked in _check_row); one with it took its sovereign's
+        assert isinstance(tier, str)
         records[code] = CountryRecord(
             code=code,
             name=row["name"].strip(),

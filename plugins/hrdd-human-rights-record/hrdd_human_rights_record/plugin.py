@@ -318,15 +318,16 @@ def _record_evidence(record: CountryRecord | None, country: str) -> dict[str, An
 
 def _report_evidence(transaction: Transaction, indexes: list[int]) -> dict[str, Any]:
     reports = transaction.end_user.misuse_reports
-    return {
-        f"end_user.misuse_reports[{i}]": {
-            "summary": reports[i].summary,
-            "source": reports[i].source,
-            "date": reports[i].date.isoformat() if reports[i].date else None,
-            "credible": reports[i].credible,
+    evidence: dict[str, Any] = {}
+    for i in indexes:
+        report = reports[i]
+        evidence[f"end_user.misuse_reports[{i}]"] = {
+            "summary": report.summary,
+            "source": report.source,
+            "date": report.date.isoformat() if report.date else None,
+            "credible": report.credible,
         }
-        for i in indexes
-    }
+    return evidence
 
 
 def _targets(summaries: list[str]) -> list[str]:

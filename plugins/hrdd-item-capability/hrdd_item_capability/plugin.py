@@ -357,7 +357,7 @@ def removed_safeguards(state: State, item: Item) -> frozenset[str]:
 
 
 def _removed(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
-    removed = set()
+    removed: set[str] = set()
     for match in taxonomy.scan_intents(item.customization_request, "customization_request"):
         if match.kind == "safeguard_removal":
             words = match.matched

@@ -184,7 +184,7 @@ def _compile(
             problems.append(Problem(source, where, "must be a table"))
             continue
         kind, label, pattern = row.get(key), row.get("label"), row.get("pattern")
-        if kind not in allowed:
+        if not isinstance(kind, str) or kind not in allowed:
             problems.append(
                 Problem(source, f"{where}.{key}", f"{kind!r} is not one of: {', '.join(allowed)}")
             )
@@ -202,28 +202,30 @@ def _compile(
         if not_after is not None and not isinstance(not_after, str):
             problems.append(Problem(source, f"{where}.not_after", "must be a string (a pattern)"))
             continue
-        compiled = []
-        for name, text, suffix in (("pattern", pattern, ""), ("not_after", not_after, _SEP[:-1] + "*$")):
-            if text is None:
-                compiled.append(None)
+        compiled = _pattern(pattern, f"{where}.pattern", source, problems)
+        if compiled is None:
+            continue
+        contrary = None
+        if not_after is not None:
+            contrary = _pattern(f"(?:{not_after}){_SEP[:-1]}*$", f"{where}.not_after", source, problems)
+            if contrary is None:
                 continue
-            if re.search("[A-Z]", _ESCAPE.sub("", text)):
-                problems.append(
-                    Problem(
-                        source,
-                        f"{where}.{name}",
-                        "write patterns in lowercase: text is lowercased before matching",
-                    )
-                )
-                break
-            try:
-                compiled.append(re.compile(f"(?:{text}){suffix}" if suffix else text))
-            except re.error as exc:
-                problems.append(Problem(source, f"{where}.{name}", f"invalid regular expression: {exc}"))
-                break
-        else:
-            phrases.append(Phrase(kind, label, compiled[0], compiled[1], tuple(fields)))
+        phrases.append(Phrase(kind, label, compiled, contrary, tuple(fields)))
     return tuple(phrases)
+
+
+def _pattern(text: str, where: str, source: str, problems: list[Problem]) -> re.Pattern[str] | None:
+    """A phrase's pattern compiled, or None with the problem reported."""
+    if re.search("[A-Z]", _ESCAPE.sub("", text)):
+        problems.append(
+            Problem(source, where, "write patterns in lowercase: text is lowercased before matching")
+        )
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        problems.append(Problem(source, where, f"invalid regular expression: {exc}"))
+        return None
 
 
 def _capabilities(rows: Any, source: str, problems: list[Problem]) -> dict[str, Capability]:

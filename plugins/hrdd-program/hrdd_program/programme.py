@@ -271,7 +271,10 @@ def _commitment(table: Mapping[str, Any] | None, config: Mapping[str, Any]) -> E
     if table is None:
         return _with(element, gaps=(_not_stated("commitment"),))
     approved_by, date = table["approved_by"], table["date"]
-    evidence = (("config.commitment.approved_by", approved_by), ("config.commitment.date", date.isoformat()))
+    evidence: tuple[tuple[str, Any], ...] = (
+        ("config.commitment.approved_by", approved_by),
+        ("config.commitment.date", date.isoformat()),
+    )
     if table["reference"] is not None:
         evidence += (("config.commitment.reference", table["reference"]),)
     gaps: tuple[Gap, ...] = ()

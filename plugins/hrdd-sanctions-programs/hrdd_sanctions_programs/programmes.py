@@ -87,6 +87,13 @@ def _iso_codes() -> frozenset[str]:
     return frozenset(country.alpha_2 for country in pycountry.countries)
 
 
+def _toml_date(value: Any) -> _dt.date | None:
+    """A TOML date, or None for anything else (a date-time included)."""
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value
+    return None
+
+
 def _programme(pid: str, row: Any, file: str, problems: list[Problem]) -> Programme | None:
     where = f"$.programmes.{pid}"
     if not isinstance(row, dict):
@@ -105,8 +112,8 @@ def _programme(pid: str, row: Any, file: str, problems: list[Problem]) -> Progra
         problems.append(
             Problem(file, f"{where}.government_effect", f"{government!r} is not one of {', '.join(EFFECTS)}")
         )
-    as_of = row.get("as_of")
-    if not isinstance(as_of, _dt.date) or isinstance(as_of, _dt.datetime):
+    as_of = _toml_date(row.get("as_of"))
+    if as_of is None:
         problems.append(Problem(file, f"{where}.as_of", "is required (a TOML date, e.g. 2025-07-01)"))
     regions = row.get("regions", [])
     if not isinstance(regions, list) or not all(isinstance(r, str) and r.strip() for r in regions):
@@ -118,7 +125,7 @@ def _programme(pid: str, row: Any, file: str, problems: list[Problem]) -> Progra
         set(row) - {*TEXT_KEYS, "effect", "government_effect", "as_of", "regions", "ofac_program", "note"}
     )
     problems.extend(Problem(file, f"{where}.{key}", "unknown key") for key in unknown)
-    if len(problems) > before:
+    if as_of is None or len(problems) > before:
         return None
     return Programme(
         id=pid,
@@ -144,8 +151,8 @@ def _list_programme(tag: str, row: Any, file: str, problems: list[Problem]) -> L
     for key in TEXT_KEYS:
         if not isinstance(row.get(key), str) or not row[key].strip():
             problems.append(Problem(file, f"{where}.{key}", "is required (text)"))
-    as_of = row.get("as_of")
-    if not isinstance(as_of, _dt.date) or isinstance(as_of, _dt.datetime):
+    as_of = _toml_date(row.get("as_of"))
+    if as_of is None:
         problems.append(Problem(file, f"{where}.as_of", "is required (a TOML date, e.g. 2025-07-01)"))
     if not isinstance(row.get("human_rights", False), bool):
         problems.append(Problem(file, f"{where}.human_rights", "must be true or false"))
@@ -153,7 +160,7 @@ def _list_programme(tag: str, row: Any, file: str, problems: list[Problem]) -> L
         problems.append(Problem(file, f"{where}.note", "must be text"))
     unknown = sorted(set(row) - {*TEXT_KEYS, "as_of", "human_rights", "note"})
     problems.extend(Problem(file, f"{where}.{key}", "unknown key") for key in unknown)
-    if len(problems) > before:
+    if as_of is None or len(problems) > before:
         return None
     return ListProgramme(
         tag=tag,
