@@ -10,6 +10,8 @@ items' misuse potential and when the end user is a government or close to one.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import attrs
 from hrdd import (
     CONTRACT_CLAUSES,
     CheckContext,
+    Evidence,
     Finding,
     Outcome,
     PluginInfo,
@@ -165,6 +168,11 @@ class LegalFramework:
     data: LegalData
     # The items as the check sees them, by item (see item_views).
     views: Memory[tuple[Any, ...], ItemView] = attrs.field(factory=lambda: Memory(4096), repr=False)
+    # What bears on one item for an end user reviewed whatever the contract and design, with the
+    # one object for each distinct bearing made of it (see _bearings); then what every concerns
+    # finding about an end user reviewed starts and ends with (see _framing).
+    exposures: Memory[tuple[Any, ...], Exposure] = attrs.field(factory=lambda: Memory(4096), repr=False)
+    framings: Memory[Reviewed, Framing] = attrs.field(factory=Memory, repr=False)
     # The findings about the end users reviewed (see _review; the first two keep recurring keys). A
     # finding about all of a deal's items has a key per combination of items (and of their
     # safeguards): more keys than a memory of the default size holds in a catalogue's batch.
@@ -465,13 +473,13 @@ def _review(
         findings.append(found)
     concern_finding = None
     if data.concerns_of(reviewed.country):
-        bearings = _bearings(reviewed, views, transaction, data)
-        # The finding reads of the bearings only what the views and the reviewed end user
-        # decide, and what is missing to mitigate them.
-        key = (reviewed, views, tuple((b.missing_clauses, b.missing_design) for b in bearings))
+        bearings = _bearings(reviewed, views, transaction, state, config)
+        # The finding reads the reviewed end user and the bearings (each the item's view and
+        # what is missing to mitigate what bears on it; one object per distinct bearing).
+        key = (reviewed, bearings)
         found = state.concerns.get(key)
         if found is None:
-            concern_finding = _concerns_finding(reviewed, status, views, bearings, data, config)
+            concern_finding = _concerns_finding(reviewed, status, bearings, state)
             state.concerns.keep_recurring(key, NOTHING_BEARS if concern_finding is None else concern_finding)
         elif found is not NOTHING_BEARS:
             concern_finding = found
@@ -590,17 +598,21 @@ def _status_finding(
     )
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Bearing:
-    """The documented concerns that bear on one item, and what is missing to mitigate them."""
+    """The documented concerns that bear on one item for one end user reviewed, what is
+    missing to mitigate them, and the outcome they make. Compared and hashed by identity: the
+    check makes one per distinct bearing (see _bearings), and the keys that hold a bearing keep
+    it alive, so no other object can take its id."""
 
     view: ItemView
-    concerns: tuple[Concern, ...]
+    basis: Concerns  # the concerns, with what a finding says of them
     missing_clauses: tuple[str, ...]
     missing_design: tuple[str, ...]
-    weight: int  # the concerns' weights, summed
-    compelled: tuple[Concern, ...]  # the concerns about authorities' access to what companies hold
-    basis: Concerns  # the same concerns with what a finding says of them
+    outcome: Outcome  # for the end user's government link, by concerns_escalate_at
+    # The outcome's rank, the potential and the concerns' weight: the worst item ranks highest.
+    rank: tuple[int, int, int]
+    potential: Evidence  # the item's misuse potential as the findings quote it
 
 
 @attrs.frozen
@@ -618,6 +630,7 @@ class Concerns:
     articles: str
     described: str
     remedy: str
+    ids: tuple[str, ...]  # the concerns' ids, as the findings list them
 
 
 @functools.lru_cache(maxsize=1024)
@@ -634,77 +647,138 @@ def _concerns_bearing(
         _articles(sorted({a for c in relevant for a in c.articles})),
         "; ".join(c.label for c in relevant),
         "; ".join(dict.fromkeys(c.mitigation for c in relevant)),
+        tuple(c.id for c in relevant),
     )
 
 
+@attrs.define(eq=False)
+class Exposure:
+    """What bears on one item for one end user reviewed whatever the contract and the item's
+    design safeguards, and the bearings made of it so far, by what is missing of the clauses
+    and design safeguards that mitigate it (a few: subsets of the data's)."""
+
+    view: ItemView
+    basis: Concerns
+    linked: bool
+    bearings: dict[tuple[tuple[str, ...], tuple[str, ...]], Bearing] = attrs.field(factory=dict)
+
+
 def _bearings(
-    reviewed: Reviewed, views: Sequence[ItemView], transaction: Transaction, data: LegalData
-) -> list[Bearing]:
-    """What bears on each item (the views are in the items' order)."""
+    reviewed: Reviewed,
+    views: Sequence[ItemView],
+    transaction: Transaction,
+    state: LegalFramework,
+    config: Mapping[str, Any],
+) -> tuple[Bearing, ...]:
+    """What bears on each item (the views are in the items' order): one object per distinct
+    bearing. Its exposure is remembered by everything it reads (the destination, sector,
+    agency flag and government link of the end user reviewed, and the item's view), and the
+    bearing by the exposure and what is missing of the contract's clauses and the item's
+    design safeguards."""
     clauses = transaction.contract.clauses
+    memory = state.exposures
+    country, sector, agency, linked = reviewed.country, reviewed.sector, reviewed.agency, reviewed.linked
     bearings = []
     for view, item in zip(views, transaction.items, strict=True):
-        found = _concerns_bearing(
-            data, reviewed.country, reviewed.sector, not reviewed.agency, view.capabilities
+        key = (country, sector, agency, linked, view)
+        exposure = memory.get(key)
+        if exposure is None:
+            found = _concerns_bearing(state.data, country, sector, not agency, view.capabilities)
+            exposure = memory.keep(key, Exposure(view, found, linked))
+        basis = exposure.basis
+        missing = (
+            tuple(_filterfalse(clauses.__contains__, basis.clauses)) if basis.clauses else (),
+            tuple(_filterfalse(item.design_safeguards.__contains__, basis.design)) if basis.design else (),
         )
-        design = item.design_safeguards
-        bearings.append(
-            Bearing(
-                view,
-                found.concerns,
-                tuple(c for c in found.clauses if c not in clauses) if found.clauses else (),
-                tuple(d for d in found.design if d not in design) if found.design else (),
-                found.weight,
-                found.compelled,
-                found,
+        bearing = exposure.bearings.get(missing)
+        if bearing is None:
+            bearing = exposure.bearings[missing] = _bearing(
+                exposure, *missing, config["concerns_escalate_at"]
             )
-        )
-    return bearings
+        bearings.append(bearing)
+    return tuple(bearings)
 
 
-def _concern_outcome(bearing: Bearing, reviewed: Reviewed, config: Mapping[str, Any]) -> Outcome:
-    return concern_outcome(
-        bearing.view.potential,
-        bearing.weight,
-        reviewed.linked,
-        config["concerns_escalate_at"],
-        unmitigated=bool(bearing.missing_clauses or bearing.missing_design),
+def _bearing(
+    exposure: Exposure, missing_clauses: tuple[str, ...], missing_design: tuple[str, ...], escalate_at: int
+) -> Bearing:
+    view, found = exposure.view, exposure.basis
+    outcome = concern_outcome(
+        view.potential,
+        found.weight,
+        exposure.linked,
+        escalate_at,
+        unmitigated=bool(missing_clauses or missing_design),
+    )
+    [potential] = _potential_evidence((view,)).items()
+    return Bearing(
+        view,
+        found,
+        missing_clauses,
+        missing_design,
+        outcome,
+        (_RANK[outcome], view.potential, found.weight),
+        Evidence(*potential),
     )
 
 
 _RANK = {Outcome.PASS: 0, Outcome.INFO: 1, Outcome.SAFEGUARDS_REQUIRED: 2, Outcome.ESCALATE: 3}
+_WORST = operator.attrgetter("rank")
+_filterfalse = itertools.filterfalse  # what is missing, without a generator per item
+
+
+@attrs.frozen
+class Framing:
+    """What every concerns finding about one end user reviewed says whatever the items: the
+    destination as named in messages, the evidence before the items' and after it."""
+
+    country: str
+    opening: tuple[Evidence, ...]
+    closing: tuple[Evidence, ...]
+
+
+def _framing(reviewed: Reviewed, status: IccprStatus, state: LegalFramework) -> Framing:
+    """The framing of the concerns findings about ``reviewed``, remembered by it (the status
+    follows from its country)."""
+    framing = state.framings.get(reviewed)
+    if framing is None:
+        data = state.data
+        row = data.countries[reviewed.country]
+        opening = {
+            **_base_evidence(reviewed, status),
+            "destination.surveillance_law_concerns": [c.id for c in data.concerns_of(reviewed.country)],
+        }
+        closing = {"surveillance_laws.basis": row.basis, "surveillance_laws.as_of": row.as_of.isoformat()}
+        if row.note:
+            closing["surveillance_laws.note"] = row.note
+        framing = state.framings.keep(
+            reviewed,
+            Framing(
+                _country(status),
+                tuple(Evidence(*pair) for pair in opening.items()),
+                tuple(Evidence(*pair) for pair in closing.items()),
+            ),
+        )
+    return framing
 
 
 def _concerns_finding(
-    reviewed: Reviewed,
-    status: IccprStatus,
-    views: Sequence[ItemView],
-    bearings: Sequence[Bearing],
-    data: LegalData,
-    config: Mapping[str, Any],
+    reviewed: Reviewed, status: IccprStatus, bearings: Sequence[Bearing], state: LegalFramework
 ) -> Finding | None:
-    concerns = data.concerns_of(reviewed.country)
-    if not concerns:
-        return None
-    ranked = [(_concern_outcome(b, reviewed, config), b) for b in bearings]
-    outcome, worst = max(ranked, key=lambda pair: (_RANK[pair[0]], pair[1].view.potential, pair[1].weight))
+    worst = max(bearings, key=_WORST)  # the first of the worst, in the items' order
+    outcome = worst.outcome
     if outcome is Outcome.PASS:
         return None
-    row = data.countries[reviewed.country]
-    country = _country(status)
+    framing = _framing(reviewed, status, state)
     potential = worst.view.potential
-    evidence: dict[str, Any] = {
-        **_base_evidence(reviewed, status),
-        "destination.surveillance_law_concerns": [c.id for c in concerns],
-        "bearing_on_items": {b.view.path: [c.id for c in b.concerns] for b in bearings if b.concerns},
-        **_potential_evidence(views),
-        "surveillance_laws.basis": row.basis,
-        "surveillance_laws.as_of": row.as_of.isoformat(),
-    }
-    if row.note:
-        evidence["surveillance_laws.note"] = row.note
+    evidence = (
+        *framing.opening,
+        Evidence("bearing_on_items", {b.view.path: list(b.basis.ids) for b in bearings if b.basis.concerns}),
+        *[b.potential for b in bearings],
+        *framing.closing,
+    )
     intro = (
-        f"The surveillance laws and practices of {country} raise documented concerns under ICCPR articles "
+        f"The surveillance laws and practices of {framing.country} raise documented concerns under ICCPR articles "
         f"{worst.basis.articles} that bear on {worst.view.name!r} (misuse potential {potential}/5): "
         f"{worst.basis.described}"
     )
@@ -715,8 +789,8 @@ def _concerns_finding(
     )
     severity = _severity_for(outcome, potential)
     if not reviewed.linked:
-        compelled = [c for b in bearings for c in b.compelled]
-        if compelled and any(b.compelled and b.view.potential >= 3 for b in bearings):
+        compelled = [c for b in bearings for c in b.basis.compelled]
+        if compelled and any(b.basis.compelled and b.view.potential >= 3 for b in bearings):
             severity = Severity.MEDIUM
         if compelled:
             ids = ", ".join(sorted({c.id for c in compelled}))

@@ -9,12 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import hrdd
 from hrdd.context import CheckContext, SharedFacts
 from hrdd_legal_framework import plugin
 
 PLUGIN = "hrdd-legal-framework"
 STATUS_CLAUSES = ["use_limitation", "audit_rights", "suspend_and_terminate"]
+ALL_CLAUSES = list(hrdd.CONTRACT_CLAUSES)
 CAMERA = {  # potential 2
     "name": "PatrolCam BW-3",
     "description": "Body-worn camera for patrol officers with 12-hour battery",
@@ -143,3 +146,54 @@ def test_deals_with_the_same_inputs_get_the_same_findings(tmp_path: Path) -> Non
     [reviewed] = findings(dutch)
     assert renamed is not reviewed
     assert "'PatrolCam BW-4'" in renamed.message and "'PatrolCam BW-3'" in reviewed.message
+
+
+EGYPT_OPERATOR = {  # a company that holds data: the authorities' compelled access bears on it
+    "name": "Nile Telecom",
+    "country": "EG",
+    "type": "state_owned_enterprise",
+    "sector": "telecom_operator",
+}
+RECORDER = CAMERA | {"capabilities": ["audio_video_recording", "data_retention"]}
+PROBE = CAMERA | {"capabilities": ["metadata_collection"]}  # the same item, collecting metadata
+GERMAN_OPERATOR = EGYPT_OPERATOR | {"country": "DE"}  # bulk powers concern telecom operators
+
+
+def law_findings(assessment: hrdd.Assessment) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in assessment.findings if f.plugin == PLUGIN]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # the destination (another country's concerns bear on the same items)
+        (deal(RECORDER, EGYPT_OPERATOR), deal(RECORDER, EGYPT_OPERATOR | {"country": "SA"})),
+        # the end user's sector (the concerns that bear on it)
+        (deal(PROBE, GERMAN_OPERATOR), deal(PROBE, GERMAN_OPERATOR | {"sector": "municipal"})),
+        # a government agency itself, or a company holding data (same government link)
+        (deal(RECORDER, EGYPT_OPERATOR), deal(RECORDER, EGYPT_OPERATOR | {"type": "government_agency"})),
+        # the government link alone (neither is an agency)
+        (
+            deal(RECORDER, EGYPT_OPERATOR | {"type": "private"}),
+            deal(RECORDER, EGYPT_OPERATOR | {"type": "private", "government_relationship": "contractor"}),
+        ),
+        # the item's capabilities
+        (deal(PROBE, GERMAN_OPERATOR), deal(CAMERA, GERMAN_OPERATOR)),
+        # a contract clause the concerns call for
+        (
+            deal(RECORDER, EGYPT_OPERATOR),
+            {**deal(RECORDER, EGYPT_OPERATOR), "contract": {"clauses": ALL_CLAUSES}},
+        ),
+    ],
+    ids=["country", "sector", "agency", "government-link", "capabilities", "clauses"],
+)
+def test_deals_differing_in_one_input_of_a_bearing_get_their_own_findings(
+    tmp_path: Path, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """What bears on an item (remembered per end user and item, then by what is missing of
+    the contract and design) comes out as a fresh engine's, whatever came before."""
+    fresh = {"first": law_findings(engine(tmp_path / "fresh-1").assess(first))}
+    fresh["second"] = law_findings(engine(tmp_path / "fresh-2").assess(second))
+    assert fresh["first"] != fresh["second"]
+    for which, findings in in_both_orders(tmp_path, first, second, law_findings):
+        assert findings == fresh[which]
