@@ -15,6 +15,9 @@ adds the decision, which is only known once every check has run.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import itertools
+import operator
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,19 @@ RULES = (
 ENTRY_RULE = "HRDD-PUB-004"
 ENTRY_PREFIX = "public_report."
 _PREFIX_LENGTH = len(ENTRY_PREFIX)
+# The entry's fields (see _entry), and their evidence paths both ways (made once: an entry is
+# written and read for every deal).
+ENTRY_FIELDS = (
+    "destination_region",
+    "item_categories",
+    "end_user_sector",
+    "end_user_type",
+    "safeguards_applied",
+    "year",
+    "quarter",
+)
+_PATH_OF_FIELD = {name: ENTRY_PREFIX + name for name in ENTRY_FIELDS}
+_FIELD_OF_PATH = {path: name for name, path in _PATH_OF_FIELD.items()}
 
 RISK_LEVELS = ("low", "medium", "high", "critical")
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -201,6 +217,7 @@ def _needed(risk: Any, linked: Any, state: State) -> tuple[str, str]:
     return "recommended", why
 
 
+@functools.lru_cache(maxsize=256)  # a pure function of the date: deals share a few dates
 def _quarter(date: _dt.date | None) -> tuple[int | None, str | None]:
     if date is None:
         return None, None
@@ -222,13 +239,17 @@ def _entry_inputs(transaction: Transaction) -> EntryInputs:
     end_user, contract = transaction.end_user, transaction.contract
     return (
         end_user.country,
-        frozenset([category for item in transaction.items for category in item.categories]),
+        frozenset(_chain(map(_CATEGORIES, transaction.items))),
         end_user.sector,
         end_user.type,
         frozenset(contract.clauses),
         frozenset(contract.post_export),
         _quarter(transaction.date),
     )
+
+
+_CATEGORIES = operator.attrgetter("categories")
+_chain = itertools.chain.from_iterable
 
 
 def _entry(inputs: EntryInputs, state: State, region: Any) -> dict[str, Any]:
@@ -292,13 +313,12 @@ def hrdd_check_contract(
     need, why = _need(risk, linked, state)
     committed = CLAUSE in contract.clauses
     if need == "required" or (need == "recommended" and not committed):
-        who = f"{end_user.name} ({state.country_names.get(end_user.country, end_user.country)})"
         sources = (context.fact_source(RISK_LEVEL), context.fact_source(GOVERNMENT_LINKED))
-        arguments = (contract, risk, linked, sources, need, why, committed, who)
+        arguments = (contract, risk, linked, sources, need, why, committed, end_user, state)
         if type(risk) in _PLAIN_RISK and type(linked) in _PLAIN_LINK:
             # Plain values: equal ones are quoted alike in the evidence (need and why follow
             # from them and the configuration).
-            reads = (contract.clauses, risk, linked, sources, who)
+            reads = (contract.clauses, risk, linked, sources, end_user.name, end_user.country)
             finding, remembered = _recall(state.commitments, reads, _commitment, *arguments)
         else:
             finding, remembered = _commitment(*arguments), False
@@ -365,10 +385,12 @@ def _commitment(
     need: str,
     why: str,
     committed: bool,
-    who: str,
+    end_user: EndUser,
+    state: State,
 ) -> Finding:
     """HRDD-PUB-001, 002 or 003: a commitment missing where one is required or recommended,
     or in place where one is required."""
+    who = f"{end_user.name} ({state.country_names.get(end_user.country, end_user.country)})"
     evidence = {
         "contract.clauses": list(contract.clauses),
         "transaction.risk_level": risk,
@@ -427,7 +449,7 @@ def _entry_finding(inputs: EntryInputs, state: State, region: Any) -> Finding:
         f"{entry['destination_region'] or 'unknown region'}, {', '.join(entry['item_categories']) or 'no category'}, "
         f"{entry['end_user_sector'] or 'sector not stated'} {entry['end_user_type']}, "
         f"{entry['quarter'] or 'undated'} {entry['year'] or ''}".rstrip(),
-        evidence={ENTRY_PREFIX + key: value for key, value in entry.items()},
+        evidence={_PATH_OF_FIELD[key]: value for key, value in entry.items()},
         guidance=(REPORT,),
         subject="transaction",
     )
@@ -455,7 +477,11 @@ def hrdd_report_contribution(assessment: Assessment) -> Mapping[str, Any]:
             if finding.rule_id == ENTRY_RULE:
                 contribution = {"decision": assessment.decision.value}
                 for path, value in finding.evidence:
-                    if path.startswith(ENTRY_PREFIX):
+                    # The paths the check writes are looked up, not tested and cut.
+                    name = _FIELD_OF_PATH.get(path)
+                    if name is not None:
+                        contribution[name] = value
+                    elif path.startswith(ENTRY_PREFIX):
                         contribution[path[_PREFIX_LENGTH:]] = value
                 return contribution
     raise MissingEntryError(

@@ -327,6 +327,12 @@ def test_deals_alike_get_the_same_answer_and_a_deal_that_differs_its_own(
             high,
             day,
         ),
+        # the same name in another country (of the same region: the entry is alike)
+        "another country": (
+            transaction({**INTERIOR_MINISTRY, "country": "DZ"}, date=day.isoformat()),
+            high,
+            day,
+        ),
         "another category": (transaction(date=day.isoformat(), items=[face]), high, day),
         "two items": (transaction(date=day.isoformat(), items=both), high, day),
         "two items, other order": (transaction(date=day.isoformat(), items=both[::-1]), high, day),
@@ -372,3 +378,18 @@ def test_the_contribution_reads_a_waived_entry() -> None:
         "destination_region": "Europe",
         "year": 2026,
     }
+
+
+def test_each_assessment_gets_its_own_contribution_of_a_shared_entry() -> None:
+    """The same entry finding in two assessments (as the engine hands it out again) gives each
+    its own decision, in a mapping of its own."""
+    entry = hrdd.Finding(
+        "HRDD-PUB-004", "info", "none", "entry", evidence={"public_report.destination_region": "Europe"}
+    )
+    answers = []
+    for decision in (hrdd.Decision.PROCEED, hrdd.Decision.ESCALATE) * 3:
+        assessment = SimpleNamespace(findings=(entry,), waived=(), decision=decision)
+        answer = reporting.hrdd_report_contribution(assessment)  # type: ignore[arg-type]
+        assert answer == {"decision": decision.value, "destination_region": "Europe"}
+        assert all(answer is not other for other in answers)
+        answers.append(answer)
