@@ -627,7 +627,7 @@ class DetectedCapability:
     phrase: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # part of the keys plugins remember work by: hashed once
 class CapabilityProfile:
     """What an item can do, as later checks need to know it (derived once per item).
 

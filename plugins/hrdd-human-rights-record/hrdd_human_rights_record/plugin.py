@@ -177,6 +177,11 @@ class State:
     reviews: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
         factory=lambda: Memory(MEMO_SIZE), eq=False, repr=False
     )
+    # The config the checks were last given, and the part of it a review reads (in its key).
+    # (One slot of a list: the state is frozen, this cache is not.)
+    settings: list[tuple[Any, tuple[Any, ...]]] = attrs.field(
+        factory=lambda: [(None, ())], eq=False, repr=False
+    )
 
 
 def load_exposure(path: Path) -> tuple[dict[str, str], DataSet]:
@@ -801,6 +806,15 @@ def _sanctions_exposure(
     )
 
 
+def _settings(state: State, config: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The config values a review reads, as a key: worked out again only when the config
+    object changes (an engine gives its checks the same one every time)."""
+    settings = state.settings[0]
+    if settings[0] is not config:
+        settings = state.settings[0] = (config, tuple(config[name] for name in CHECK_CONFIG))
+    return settings[1]
+
+
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     """The review of the end user and its destination. Its findings depend on nothing but the
@@ -828,7 +842,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
         potential.item,
         linked,
         link_reason,
-        tuple(config[name] for name in CHECK_CONFIG),
+        _settings(state, config),
     )
     findings = state.reviews.get(key)
     if findings is None:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 from hrdd import (
     CheckContext,
@@ -76,9 +74,11 @@ GLOMAG = (
 )
 
 
-@attrs.frozen
-class Subject:
-    """One party whose country is checked: where it is in the transaction and who it is."""
+class Subject(NamedTuple):
+    """One party whose country is checked: where it is in the transaction and who it is.
+
+    A named tuple: the parties of a deal are the key its answer is remembered by, and a
+    tuple's hash and equality cost no Python call per party."""
 
     path: str  # "end_user", "parties[0]", ...
     name: str
