@@ -131,7 +131,25 @@ class Party:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Party:
-        return cls(data["role"], data["name"], data.get("country"), _related(data.get("related_parties")))
+        """The party of these fields: the very one built before when a deal names it again
+        (a value, so sharing it changes nothing), so that the keys plugins remember work by
+        find it by identity instead of comparing it field by field."""
+        related = data.get("related_parties")
+        fields = (data["role"], data["name"], data.get("country"))
+        if related:
+            return cls(*fields, _related(related))
+        party = _PARTIES.get(fields)
+        if party is None:
+            if len(_PARTIES) >= _PARTIES_SIZE:
+                _PARTIES.clear()
+            party = _PARTIES[fields] = cls(*fields)
+        return party
+
+
+# The parties without related parties built so far, by their fields (see Party.from_dict): a
+# bound, not a working set (an exporter's distributors and forwarders are few).
+_PARTIES: dict[tuple[str, str, str | None], Party] = {}
+_PARTIES_SIZE = 1024
 
 
 @attrs.frozen
