@@ -602,8 +602,9 @@ def _status_finding(
 class Bearing:
     """The documented concerns that bear on one item for one end user reviewed, what is
     missing to mitigate them, and the outcome they make. Compared and hashed by identity: the
-    check makes one per distinct bearing (see _bearings), and the keys that hold a bearing keep
-    it alive, so no other object can take its id."""
+    check makes one per distinct bearing (see _bearings), so equal bearings are the same
+    object (once the exposures are forgotten, new ones only cost a concerns finding built
+    again, never a wrong one)."""
 
     view: ItemView
     basis: Concerns  # the concerns, with what a finding says of them
