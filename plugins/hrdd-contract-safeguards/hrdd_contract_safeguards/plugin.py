@@ -127,6 +127,11 @@ class State:
     # safeguard name -> Evidence("missing", name): the same values on every finding.
     required: Mapping[tuple[str, str], Evidence] = attrs.field(init=False, eq=False, repr=False)
     missing: Mapping[str, Evidence] = attrs.field(init=False, eq=False, repr=False)
+    # The last transaction's risk, with the transaction and its facts (one slot of a list: the
+    # state is frozen, this is not): the facts hook assesses it, the check reads it back.
+    last: list[tuple[Any, Any, Assessed | None]] = attrs.field(
+        factory=lambda: [(None, None, None)], eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         required = {
@@ -176,8 +181,7 @@ def _risk_key(transaction: Transaction, context: CheckContext) -> tuple[Any, ...
     ``True`` and ``1`` stay apart; for the sensitive events, the list's or tuple's type and
     each value's). None when a fact's value is not of a plain type.
 
-    Built twice per transaction (the facts hook and the check): the usual facts (plain values,
-    and a list of event names) take no Python-level loop."""
+    The usual facts (plain values, and a list of event names) take no Python-level loop."""
     profiles = context.profiles
     items = transaction.items
     potentials = [profiles[item.id].misuse_potential for item in items if item.id in profiles]
@@ -203,8 +207,17 @@ def _risk_key(transaction: Transaction, context: CheckContext) -> tuple[Any, ...
 
 def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
     """The transaction's risk (:func:`assess_risk`), assessed once per distinct key per engine:
-    the facts hook and the check ask for it, and a customer's deals weigh the same facts."""
+    a customer's deals weigh the same facts.
+
+    The facts hook asks first and the check asks again for the same transaction in the same
+    assessment (the same facts: every fact the risk reads is published before this plugin's
+    facts hook runs, as ``reads`` orders them), so the check gets the very answer the facts
+    hook published the risk level of."""
     state: State = context.state
+    facts = context.facts
+    last = state.last[0]
+    if last[0] is transaction and last[1] is facts and last[2] is not None:
+        return last[2]
     key = _risk_key(transaction, context)
     found = None if key is None else state.risks.get(key)
     if found is None:
@@ -212,6 +225,7 @@ def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
         found = Assessed(risk, risk.evidence(), risk.summary())
         if key is not None:
             state.risks.keep(key, found)
+    state.last[0] = (transaction, facts, found)
     return found
 
 

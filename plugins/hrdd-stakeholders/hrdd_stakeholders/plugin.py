@@ -183,6 +183,9 @@ class Stakeholders:
     close_to_government: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
     state_owned: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
     sole_end_user_unknown: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
+    # The last transaction's opacity, with the transaction (one slot of a list, replaced whole):
+    # the facts hook and the end-user check both ask for it.
+    last_opacity: list[tuple[Any, Opacity | None]] = attrs.field(factory=lambda: [(None, None)], repr=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -339,7 +342,11 @@ class Opacity:
 def opacity_of(transaction: Transaction, state: Stakeholders) -> Opacity:
     """Opacity points of every party and the level they add up to (the data's role weights),
     worked out once per distinct key: the parties, the end user's and exporter's countries
-    and whether the KYC answers name a forwarder as the final destination."""
+    and whether the KYC answers name a forwarder as the final destination. The facts hook
+    and the end-user check ask for the same transaction's: the second gets the first's."""
+    last = state.last_opacity[0]
+    if last[0] is transaction and last[1] is not None:
+        return last[1]
     key = (
         transaction.parties,
         transaction.end_user.country,
@@ -349,6 +356,7 @@ def opacity_of(transaction: Transaction, state: Stakeholders) -> Opacity:
     found: Opacity | None = state.opacities.get(key)
     if found is None:
         found = state.opacities.keep(key, _opacity_of(transaction, state.rules))
+    state.last_opacity[0] = (transaction, found)
     return found
 
 
