@@ -225,8 +225,9 @@ class _LineOutcome:
 class _ChunkResult:
     """A chunk's output lines and what became of each; ``log_failure`` says why the chunk
     stopped early (a required log refused a record: ``lines`` end at the last logged line).
-    The lines are kept apart (each ends in a newline) and written with one gathering write:
-    joining them first would copy some megabytes per chunk into fresh memory for nothing."""
+    The lines are kept in pieces (a report's pieces join to its line, which ends in a
+    newline) and written with gathering writes: joining them first would copy some megabytes
+    per chunk for nothing."""
 
     lines: tuple[bytes, ...]
     outcomes: tuple[_LineOutcome, ...]
@@ -267,7 +268,7 @@ class LineAssessor:
         parts: list[bytes] = []
         outcomes: list[_LineOutcome] = []
         logged = warnings = 0
-        from hrdd.reportjson import report_json
+        from hrdd.reportjson import report_pieces
 
         assess, as_of = self.engine.assess, self.as_of
         between = self.between_lines
@@ -303,7 +304,7 @@ class LineAssessor:
                     return _ChunkResult(tuple(parts), tuple(outcomes), logged, warnings, failure)
                 else:
                     warnings += 1
-            parts.append(report_json(assessment))  # the compact report document, and a newline
+            parts += report_pieces(assessment)  # the compact report document and a newline, in pieces
             outcomes.append(_LineOutcome(number, assessment.decision.value, len(assessment.waived)))
         if self.freeze_survivors:
             _freeze_survivors()

@@ -110,6 +110,11 @@ def _template(provenance: Provenance, indent: bool) -> _Template:
 def _provenance(provenance: Provenance, indent: bool) -> bytes:
     """The provenance's JSON: its template (kept per core, policy, plugins and data, which an
     engine passes as the same objects to every report) with the four values filled in."""
+    return b"".join(_provenance_pieces(provenance, indent))
+
+
+def _provenance_pieces(provenance: Provenance, indent: bool) -> tuple[bytes, ...]:
+    """The provenance's JSON in pieces (see _provenance)."""
     policy, plugins, data = provenance.policy, provenance.plugins, provenance.data
     key = (provenance.core_version, id(policy), id(plugins), id(data), indent)
     entry = _templates.get(key)
@@ -121,25 +126,23 @@ def _provenance(provenance: Provenance, indent: bool) -> bytes:
     lock = provenance.lock
     if pieces is None:
         document = provenance.to_dict()
-        return _dumps(document, option=_INDENT).replace(b"\n", b"\n  ") if indent else _dumps(document)
+        return (_dumps(document, option=_INDENT).replace(b"\n", b"\n  ") if indent else _dumps(document),)
     if lock is None:
         lock_written = b"null"
     elif indent:
         lock_written = _dumps(dict(lock), option=_INDENT).replace(b"\n", b"\n    ")
     else:
         lock_written = _dumps(dict(lock))
-    return b"".join(
-        (
-            pieces[0],
-            _dumps(provenance.input_sha256),
-            pieces[1],
-            _dumps(provenance.assessed_at),
-            pieces[2],
-            _dumps(provenance.as_of or provenance.assessed_at[:10]),
-            pieces[3],
-            lock_written,
-            pieces[4],
-        )
+    return (
+        pieces[0],
+        _dumps(provenance.input_sha256),
+        pieces[1],
+        _dumps(provenance.assessed_at),
+        pieces[2],
+        _dumps(provenance.as_of or provenance.assessed_at[:10]),
+        pieces[3],
+        lock_written,
+        pieces[4],
     )
 
 
@@ -154,7 +157,13 @@ def report_json(assessment: Assessment, *, indent: bool = False) -> bytes:
     ``"\\n"``, byte for byte."""
     if indent:
         return _indented(assessment)
-    findings = assessment.findings
+    return b"".join(report_pieces(assessment))
+
+
+def report_pieces(assessment: Assessment) -> list[bytes]:
+    """The compact report's JSON (:func:`report_json`) in pieces that join to it, for a writer
+    that gathers them (``os.writev``) rather than copying the 50-odd KB of a report into one
+    string first. Each list's elements are joined already, and no piece is written again."""
     risk = assessment.risk
     head: bytes = _dumps(
         {
@@ -166,25 +175,21 @@ def report_json(assessment: Assessment, *, indent: bool = False) -> bytes:
         }
     )
     tail: bytes = _dumps(_tail(assessment), option=_COMPACT)
-    # One join of the pieces (each list's elements joined first): the 50-odd KB of a report
-    # are copied twice, and no piece is written again.
-    return b"".join(
-        (
-            head[:-1],  # without its closing brace
-            b',"findings":[',
-            b",".join([f._json or _finding(f) for f in findings]),
-            b'],"required_safeguards":[',
-            b",".join([s._json or _safeguard(s) for s in assessment.required_safeguards]),
-            b'],"checks":[',
-            b",".join([c._json or _check(c) for c in assessment.checks]),
-            b'],"waived":[',
-            b",".join([f._json or _finding(f) for f in assessment.waived]),
-            b'],"provenance":',
-            _provenance(assessment.provenance, False),
-            b",",
-            tail[1:],  # without its opening brace
-        )
-    )
+    return [
+        head[:-1],  # without its closing brace
+        b',"findings":[',
+        b",".join([f._json or _finding(f) for f in assessment.findings]),
+        b'],"required_safeguards":[',
+        b",".join([s._json or _safeguard(s) for s in assessment.required_safeguards]),
+        b'],"checks":[',
+        b",".join([c._json or _check(c) for c in assessment.checks]),
+        b'],"waived":[',
+        b",".join([f._json or _finding(f) for f in assessment.waived]),
+        b'],"provenance":',
+        *_provenance_pieces(assessment.provenance, False),
+        b",",
+        tail[1:],  # without its opening brace
+    ]
 
 
 def _tail(assessment: Assessment) -> dict[str, Any]:
