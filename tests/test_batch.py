@@ -581,3 +581,33 @@ def test_a_batch_process_reuses_the_memory_of_reports_it_freed():
     default, kept = faults("default"), faults("keep")
     assert default > 40 * 300  # each chunk's 3.2 MB handed back, then faulted in again page by page
     assert kept < default / 10
+
+
+def test_a_disk_that_fails_to_write_the_output_stops_the_batch_and_keeps_the_partial(
+    tmp_path, monkeypatch, capsys
+):
+    """An error writing a window of the output (reported once, to write-behind's wait) stops
+    the batch with exit 3 and an actionable message; nothing looks complete, --resume can go on."""
+    import ctypes
+    import errno
+
+    from hrdd import files
+
+    def failing(fd: int, offset: int, length: int, flags: int) -> int:
+        if flags & 4:  # waiting for a window two behind: the disk says it could not write it
+            ctypes.set_errno(errno.EIO)
+            return -1
+        return 0
+
+    monkeypatch.setattr(files, "_SYNC_FILE_RANGE", failing)
+    monkeypatch.setattr(files, "WRITE_BEHIND_WINDOW", 16384)
+    source = write_lines(tmp_path / "in.jsonl", list(transactions(20)))
+    out = tmp_path / "out.jsonl"
+    code = main(
+        ["batch", str(source), "-o", str(out), "--policy", str(WITHOUT_SCREENING), "--chunk-size", "2"]
+    )
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "Input/output error" in err and "--resume" in err and "internal error" not in err
+    partial, meta = partial_paths(out)
+    assert not out.exists() and partial.exists() and meta.exists()

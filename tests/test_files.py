@@ -114,3 +114,31 @@ def test_write_behind_on_a_pipe_stops_without_an_error(monkeypatch):
     finally:
         os.close(reader)
         os.close(writer)
+
+
+@pytest.mark.parametrize(
+    ("flags_failing", "code", "raised"),
+    [(2, 22, False), (2, 5, True), (7, 5, True)],  # EINVAL: not for this file; EIO: the disk failed
+)
+def test_write_behind_turns_off_where_unsupported_and_raises_what_the_disk_says(
+    monkeypatch, flags_failing, code, raised
+):
+    import ctypes
+
+    from hrdd import files
+
+    def fake(fd, offset, length, flags):
+        if flags == flags_failing:
+            ctypes.set_errno(code)
+            return -1
+        return 0
+
+    monkeypatch.setattr(files, "_SYNC_FILE_RANGE", fake)
+    behind = files.WriteBehind(0, window=4096)
+    if raised:
+        with pytest.raises(OSError) as caught:
+            behind.wrote(4096 * 4)
+        assert caught.value.errno == code and "writing the output to disk failed" in str(caught.value)
+    else:
+        behind.wrote(4096 * 4)
+        assert behind._sync is None  # off for this file; the output is written as usual

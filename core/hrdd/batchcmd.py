@@ -174,6 +174,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return _INTERNAL
+    except OSError as exc:  # the disk refused the output (full, failing): not hrdd's defect
+        print(
+            f"hrdd: the batch stopped: {exc}; {args.output} was not written and the partial output is "
+            "kept: fix the cause and run again with --resume",
+            file=sys.stderr,
+        )
+        return _INTERNAL
     sys.stderr.write(summary.text())
     if summary.internal_errors:
         return _INTERNAL

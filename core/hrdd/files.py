@@ -4,6 +4,7 @@ writing long outputs without filling the page cache."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -93,7 +94,8 @@ class WriteBehind:
     twice costs nothing. Where the platform or file system has no such calls (not Linux, a
     pipe, some network file systems), it does nothing: the output is the same, only the
     page cache fills as usual. Nothing here makes the output durable: that is the final
-    ``fsync``'s job."""
+    ``fsync``'s job. A window the disk failed to write raises :class:`OSError` when it is
+    waited for (the final ``fsync`` would not hear of it again)."""
 
     __slots__ = ("_fd", "_next", "_sync", "window")
 
@@ -112,13 +114,32 @@ class WriteBehind:
             completed = self._next - window
             dropped = completed - WRITE_BEHIND_WINDOWS * window
             if sync(fd, completed, window, _SYNC_WRITE) != 0:
-                self._sync = None  # not for this file (a pipe, a file system without it)
-                return
+                failure = _failure()
+                if failure.errno in _NOT_SUPPORTED:
+                    self._sync = None  # not for this file (a pipe, a file system without it)
+                    return
+                raise failure
             if dropped >= 0:
-                sync(fd, dropped, window, _SYNC_WAIT_BEFORE | _SYNC_WRITE | _SYNC_WAIT_AFTER)
+                # An error writing this window is raised here: once reported to this call it
+                # would not be reported again to the final fsync, and the output would look
+                # complete without being so.
+                if sync(fd, dropped, window, _SYNC_WAIT_BEFORE | _SYNC_WRITE | _SYNC_WAIT_AFTER) != 0:
+                    raise _failure()
                 with contextlib.suppress(OSError):
                     os.posix_fadvise(fd, dropped, window, os.POSIX_FADV_DONTNEED)
             self._next += window
+
+
+# What sync_file_range says when the file or its file system does not take it.
+_NOT_SUPPORTED = frozenset({errno.EINVAL, errno.ESPIPE, errno.ENOSYS, errno.EOPNOTSUPP})
+
+
+def _failure() -> OSError:
+    """The OSError of the C library call that just failed (its errno)."""
+    import ctypes
+
+    code = ctypes.get_errno()
+    return OSError(code, f"writing the output to disk failed: {os.strerror(code)}")
 
 
 _SYNC_FILE_RANGE = _sync_file_range()
