@@ -583,8 +583,9 @@ def test_a_batch_process_reuses_the_memory_of_reports_it_freed():
     assert kept < default / 10
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_disk_that_fails_to_write_the_output_stops_the_batch_and_keeps_the_partial(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, workers
 ):
     """An error writing a window of the output (reported once, to write-behind's wait) stops
     the batch with exit 3 and an actionable message; nothing looks complete, --resume can go on."""
@@ -603,9 +604,8 @@ def test_a_disk_that_fails_to_write_the_output_stops_the_batch_and_keeps_the_par
     monkeypatch.setattr(files, "WRITE_BEHIND_WINDOW", 16384)
     source = write_lines(tmp_path / "in.jsonl", list(transactions(20)))
     out = tmp_path / "out.jsonl"
-    code = main(
-        ["batch", str(source), "-o", str(out), "--policy", str(WITHOUT_SCREENING), "--chunk-size", "2"]
-    )
+    command = ["batch", str(source), "-o", str(out), "--policy", str(WITHOUT_SCREENING), "--chunk-size", "2"]
+    code = main([*command, "--workers", str(workers)])
     err = capsys.readouterr().err
     assert code == 3
     assert "Input/output error" in err and "--resume" in err and "internal error" not in err

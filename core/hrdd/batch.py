@@ -474,6 +474,9 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
             if pending:
                 time.sleep(0.001)
         os.close(fd)
+    except OSError as exc:  # the disk refused the output: said as such by the parent
+        turn.value = _STOP
+        results.put(("oserror", index, (exc.errno, exc.strerror or str(exc), exc.filename)))
     except BaseException:
         turn.value = _STOP
         results.put(("crash", index, traceback.format_exc()))
@@ -967,6 +970,8 @@ def _run_workers(
                     ) from None
                 continue
             kind, _, payload = message
+            if kind == "oserror":
+                raise OSError(*payload)
             if kind == "crash":
                 raise RuntimeError(f"a batch worker failed:\n{payload}")
             written += 1
