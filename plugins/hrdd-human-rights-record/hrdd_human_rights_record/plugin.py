@@ -11,6 +11,7 @@ each weighed against what the items can do (their misuse potential).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -234,10 +235,12 @@ def sensitive_function(sector: str | None) -> bool:
 def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> dict[str, Any]:
     data: CountryData = context.state.countries
     end_user = transaction.end_user
+    reports, sector, events = end_user.misuse_reports, end_user.sector, transaction.events
+    # Most deals have neither reports nor events: no generator or set is made for them.
     facts: dict[str, Any] = {
-        "end_user.credible_misuse": any(report.credible is True for report in end_user.misuse_reports),
-        "end_user.sensitive_function": sensitive_function(end_user.sector),
-        "context.sensitive_events": sorted(set(transaction.events) & RISK_EVENTS),
+        "end_user.credible_misuse": bool(reports) and any(report.credible is True for report in reports),
+        "end_user.sensitive_function": sensitive_function(sector),
+        "context.sensitive_events": sorted(RISK_EVENTS.intersection(events)) if events else [],
     }
     record = data.get(end_user.country)
     if record is not None:  # an unknown destination publishes nothing: readers treat it as the worst
@@ -255,19 +258,26 @@ def government_link(transaction: Transaction, context: CheckContext) -> tuple[bo
     """Whether the end user is a government or close to one, and why (for evidence). A type
     not established counts as government-linked until it is (fail closed)."""
     end_user = transaction.end_user
-    if end_user.type in GOVERNMENT_TYPES:
-        return True, f"end_user.type = {end_user.type}"
-    if end_user.government_relationship in CLOSE_RELATIONSHIPS:
-        return True, f"end_user.government_relationship = {end_user.government_relationship}"
-    if end_user.type in (None, "unknown"):
+    link = _stated_link(end_user.type, end_user.government_relationship)
+    if link[0] or context.fact("end_user.government_linked") is not True:
+        return link
+    return (
+        True,
+        f"end_user.government_linked = true ({context.fact_source('end_user.government_linked')})",
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _stated_link(kind: str | None, relationship: str | None) -> tuple[bool, str]:
+    """The government link the end user's type and relationship state, and why: the same
+    (immutable) answer for the same two, so a review's key hashes a string hashed before."""
+    if kind in GOVERNMENT_TYPES:
+        return True, f"end_user.type = {kind}"
+    if relationship in CLOSE_RELATIONSHIPS:
+        return True, f"end_user.government_relationship = {relationship}"
+    if kind in (None, "unknown"):
         return True, "end_user.type not established (treated as government-linked until it is)"
-    if context.fact("end_user.government_linked") is True:
-        return (
-            True,
-            f"end_user.government_linked = true ({context.fact_source('end_user.government_linked')})",
-        )
-    relationship = end_user.government_relationship or "not stated"
-    return False, f"end_user.type = {end_user.type}, government_relationship = {relationship}"
+    return False, f"end_user.type = {kind}, government_relationship = {relationship or 'not stated'}"
 
 
 class Potential:
@@ -280,11 +290,15 @@ class Potential:
         profiles = context.profiles
         self.value: int | None = None
         self.item: str | None = None
-        if not all(item.id in profiles for item in transaction.items):
-            return
-        best = max(transaction.items, key=lambda item: profiles[item.id].misuse_potential)
-        self.value = profiles[best.id].misuse_potential
-        self.item = best.name
+        value, name = -1, None
+        for item in transaction.items:  # the first item of the highest potential
+            profile = profiles.get(item.id)
+            if profile is None:
+                return
+            if profile.misuse_potential > value:
+                value, name = profile.misuse_potential, item.name
+        if name is not None:
+            self.value, self.item = value, name
 
     def at_least(self, threshold: int) -> bool:
         """True when known and at least ``threshold``, or unknown (fail closed)."""

@@ -77,8 +77,7 @@ GLOMAG = (
 class Subject(NamedTuple):
     """One party whose country is checked: where it is in the transaction and who it is.
 
-    A named tuple: the parties of a deal are the key its answer is remembered by, and a
-    tuple's hash and equality cost no Python call per party."""
+    Built only for a deal whose answer is not remembered yet (see hrdd_check_end_user)."""
 
     path: str  # "end_user", "parties[0]", ...
     name: str
@@ -116,8 +115,9 @@ MEMORY_SIZE = 4096
 
 
 class State:
-    """One engine's programme data, and the answers its check made: remembered per (parties'
-    identities and countries, transaction date or else the assessment's date): customers and
+    """One engine's programme data, and the answers its check made: remembered per (the end
+    user's name, country and type, its related parties and other end users, the parties,
+    transaction date or else the assessment's date): customers and
     their intermediaries repeat across deals, and findings are immutable. The config is the
     engine's own, so it is no part of a key."""
 
@@ -321,12 +321,22 @@ def _data_age(data: ProgrammeData, config: Mapping[str, Any], reference: Referen
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     state: State = context.state
     data = state.data
-    found = subjects(transaction)
-    # the parties, and the day the data's age is measured against (and which one)
-    key = (tuple(found), context.reference(transaction))
+    end_user = transaction.end_user
+    # Everything subjects() reads (the parties as the transaction gives them: no list of
+    # Subjects is built until the key is new), and the day the data's age is measured against
+    # (and which one).
+    key = (
+        end_user.name,
+        end_user.country,
+        end_user.type,
+        end_user.related_parties,
+        end_user.other_end_users,
+        transaction.parties,
+        context.reference(transaction),
+    )
     findings = state.answers.get(key)
     if findings is None:
-        findings = state.answers.keep(key, tuple(_check(transaction, context, data, found)))
+        findings = state.answers.keep(key, tuple(_check(transaction, context, data, subjects(transaction))))
     designations = _designations(context.fact("screening.hits"), data)
     # Without screening hits (the usual answer), the remembered answer itself: the engine
     # then reuses it whole.

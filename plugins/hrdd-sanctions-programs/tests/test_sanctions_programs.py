@@ -305,3 +305,61 @@ def test_programme_tags_resolve_to_list_and_country_programmes() -> None:
     russia = data.by_tag("RUSSIA-EO14024")
     assert russia is not None and "Russia" in russia.name
     assert data.by_tag("NO-SUCH-TAG") is None
+
+
+# --------------------------------------------------------------------------------------
+# Remembered answers
+# --------------------------------------------------------------------------------------
+
+
+def _with_end_user(document: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {**document, "end_user": {**document["end_user"], **fields}}
+
+
+DISTRIBUTOR = {"role": "distributor", "name": "Gate Trading", "country": "NL"}
+SECOND_USER = {"name": "Second User", "country": "NL", "type": "private"}
+HOLDING = {"name": "Holding Co", "relationship": "ownership", "country": "NL"}
+DEALS = {
+    "end_user.name": (transaction("RU"), _with_end_user(transaction("RU"), name="Another Buyer")),
+    "end_user.country": (transaction("NL"), transaction("RU")),
+    "end_user.type": (
+        transaction("VE", end_user_type="private"),
+        transaction("VE", end_user_type="government_agency"),
+    ),
+    "end_user.related_parties": (
+        _with_end_user(transaction("NL"), related_parties=[HOLDING]),
+        _with_end_user(transaction("NL"), related_parties=[{**HOLDING, "country": "RU"}]),
+    ),
+    "end_user.other_end_users": (
+        transaction("NL", others=[SECOND_USER]),
+        transaction("NL", others=[{**SECOND_USER, "country": "RU"}]),
+    ),
+    "parties": (
+        transaction("NL", parties=[DISTRIBUTOR]),
+        transaction("NL", parties=[{**DISTRIBUTOR, "country": "RU"}]),
+    ),
+    "date": (transaction("NL", date="2025-08-01"), transaction("NL", date="2027-08-01")),
+}
+
+
+@pytest.mark.parametrize("changed", list(DEALS))
+def test_deals_differing_in_one_input_get_their_own_findings(tmp_path: Path, changed: str) -> None:
+    """Two deals that differ only in one input the check reads, assessed by turns on one
+    engine in either order, each get what an engine seeing it first reports."""
+    deals = DEALS[changed]
+    fresh = [_reported(_engine(tmp_path / f"fresh{n}"), deal) for n, deal in enumerate(deals)]
+    assert fresh[0] != fresh[1], "the two deals must differ in what the check reports"
+    for order in ((0, 1), (1, 0)):
+        engine = _engine(tmp_path / f"order{order[0]}")
+        for _ in range(2):
+            for n in order:
+                assert _reported(engine, deals[n]) == fresh[n]
+
+
+def _engine(directory: Path) -> hrdd.Engine:
+    directory.mkdir()
+    return hrdd.Engine.from_policy(policy(directory))
+
+
+def _reported(engine: hrdd.Engine, document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [finding.to_dict() for finding in san(engine, document)]
