@@ -171,7 +171,7 @@ class Stakeholders:
     rules: StakeholderRules
     stakes: Memory[tuple[Any, ...], Stakes] = attrs.field(factory=Memory, repr=False)
     opacities: Memory[tuple[Any, ...], Opacity] = attrs.field(factory=Memory, repr=False)
-    facts: Memory[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=Memory, repr=False)
+    facts: Memory[tuple[Any, ...], tuple[dict[str, Any], Opacity]] = attrs.field(factory=Memory, repr=False)
     # The parts of hrdd_check_end_user's answer. The first two are kept at once; the others
     # are keyed by the contract's clauses and keep a finding once its key recurs
     # (hrdd.memory.Memory.keep_recurring): where every deal has a contract of its own, keeping
@@ -438,7 +438,9 @@ def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> M
     the KYC answers and the opacity of the parties)."""
     state: Stakeholders = context.state
     end_user = transaction.end_user
-    opacity = opacity_of(transaction, state)
+    exporter = transaction.exporter
+    # Everything opacity_of's key holds too (the parties, both countries, the KYC answers): the
+    # opacity is remembered with the facts, for the end-user check to read back.
     key = (
         end_user.type,
         end_user.government_relationship,
@@ -447,12 +449,16 @@ def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> M
         end_user.related_parties,
         transaction.kyc.answers,
         transaction.parties,
-        opacity,
+        end_user.country,
+        exporter.country if exporter else None,
     )
-    found: dict[str, Any] | None = state.facts.get(key)
+    found: tuple[dict[str, Any], Opacity] | None = state.facts.get(key)
     if found is None:
-        found = state.facts.keep(key, _facts(transaction, opacity))
-    return dict(found)
+        opacity = opacity_of(transaction, state)
+        found = state.facts.keep(key, (_facts(transaction, opacity), opacity))
+    else:
+        state.last_opacity[0] = (transaction, found[1])
+    return dict(found[0])
 
 
 def _facts(transaction: Transaction, opacity: Opacity) -> dict[str, Any]:

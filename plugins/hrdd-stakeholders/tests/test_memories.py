@@ -5,7 +5,9 @@ order the deals come in on one engine."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from stakeholders_kit import (
     BODY_CAMERA,
     DROP,
@@ -116,3 +118,47 @@ def test_deals_with_the_same_inputs_get_the_same_findings(tmp_path: Path) -> Non
     assert open_question(other) is not kept
     assert open_question(other) is not kept
     assert open_question(document) is kept
+
+
+DISTRIBUTOR_AE = {"role": "distributor", "name": "Gulfway FZE", "country": "AE"}
+
+
+def _published(assessment: hrdd.Assessment) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What the plugin publishes and reports for a deal."""
+    facts = {name: value for name, (value, source) in assessment.facts.items() if source == PLUGIN}
+    return facts, [f.to_dict() for f in assessment.findings if f.plugin == PLUGIN]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param(
+            make_transaction(parties=[DISTRIBUTOR_AE]),
+            make_transaction(parties=[DISTRIBUTOR_AE], exporter_country="AE"),
+            id="exporter.country",
+        ),
+        pytest.param(
+            make_transaction(parties=[DISTRIBUTOR_AE]),
+            make_transaction(parties=[DISTRIBUTOR_AE], country="AE"),
+            id="end_user.country",
+        ),
+    ],
+)
+def test_facts_and_opacity_follow_each_deals_countries(tmp_path: Path, first: dict, second: dict) -> None:
+    """The facts are remembered with the opacity the end-user check reads back: two deals
+    whose intermediary is in a third country for one and at home for the other, assessed by
+    turns on one engine in either order, each get what an engine seeing it first reports."""
+    fresh = []
+    for n, document in enumerate((first, second)):
+        (tmp_path / f"fresh{n}").mkdir()
+        fresh.append(
+            _published(hrdd.Engine.from_policy(write_policy(tmp_path / f"fresh{n}")).assess(document))
+        )
+    assert fresh[0] != fresh[1], "the two deals must differ in what the plugin publishes or reports"
+    for order in ((0, 1), (1, 0)):
+        directory = tmp_path / f"order{order[0]}"
+        directory.mkdir()
+        engine = hrdd.Engine.from_policy(write_policy(directory))
+        for _ in range(2):
+            for n in order:
+                assert _published(engine.assess((first, second)[n])) == fresh[n]
