@@ -112,7 +112,8 @@ class State:
         self.tables = tables
         # hrdd_check_item's whole answers (see there), and findings one by one: keys start
         # with what the finding is ("NLR", "EAR99", "embargo", "domestic", ...: a Finding;
-        # "review": a Finding or None; "age": hrdd_check_end_user's whole answer).
+        # "review": a Finding or None; "age": hrdd_check_end_user's whole answer, keyed by the
+        # reference day as CheckContext.reference reads it).
         self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
         self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)
 
@@ -620,15 +621,23 @@ def _unclassified(item: Item, tables: Tables, context: CheckContext, potential: 
 
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
-    """The age of the export-control data, measured once per transaction."""
+    """The age of the export-control data, measured once per reference day: the transaction's
+    date, or the assessment's day for an undated deal (see CheckContext.reference)."""
     state: State = context.state
-    tables = state.tables
-    reference = context.reference(transaction)
+    date = transaction.date
+    key = ("age", date, None if date is not None else context.as_of)
+    answer = state.findings.get(key)
+    if answer is None:
+        answer = state.findings.keep(
+            key, _data_age_findings(state.tables, context.reference(transaction), context)
+        )
+    return cast(tuple[Finding, ...], answer)
+
+
+def _data_age_findings(tables: Tables, reference: Reference, context: CheckContext) -> tuple[Finding, ...]:
     age = reference.days_since(tables.as_of)
     limit = context.config["max_age_days"]
-    if age <= limit:
-        return ()
-    return _remembered(state, ("age", reference, limit), lambda: (_data_age(tables, reference, age, limit),))
+    return (_data_age(tables, reference, age, limit),) if age > limit else ()
 
 
 def _data_age(tables: Tables, reference: Reference, age: int, limit: int) -> Finding:

@@ -115,6 +115,9 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 # of a dozen products, each in three positions, a few configurations and customisation
 # requests, sold to a handful of kinds of end user, makes a few thousand item answers.
 MEMORY_SIZE = 4096
+# How many answers hrdd_check_item keeps for one configuration: one per kind of end user
+# (and name, customisation kind and merged profile) the configuration is sold to.
+ANSWERS_PER_CONFIGURATION = 64
 
 V = TypeVar("V")
 _UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
@@ -127,11 +130,11 @@ class State:
     the engine's own, so it is no part of any key."""
 
     __slots__ = (
-        "answers",
         "bases",
+        "configurations",
         "end_uses",
         "findings",
-        "profiles",
+        "recent",
         "recommended",
         "removed",
         "taxonomy",
@@ -140,17 +143,21 @@ class State:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        # Profiles (hrdd_item_profile), and what they derive from an item's texts, categories
-        # and capabilities (its design safeguards aside).
-        self.profiles: Memory[tuple[Any, ...], CapabilityProfile] = Memory(MEMORY_SIZE)
+        # Item configurations (each with its profile and hrdd_check_item's answers for it), and
+        # what profiles derive from an item's texts, categories and capabilities (its design
+        # safeguards aside).
+        self.configurations: Memory[tuple[Any, ...], Configuration] = Memory(MEMORY_SIZE)
         self.bases: Memory[tuple[Any, ...], Basis] = Memory(MEMORY_SIZE)
+        # The configuration the profile hook found for the deal's item at each position, with
+        # the item: hrdd_check_item, called with the very same item, takes it from here instead
+        # of looking it up again.
+        self.recent: dict[int, tuple[Item, Configuration]] = {}
         # Design safeguards: those a set of capabilities calls for, and those a customisation
         # request takes away (keyed by the request's text).
         self.recommended: Memory[frozenset[str], tuple[str, ...]] = Memory(MEMORY_SIZE)
         self.removed: Memory[str, frozenset[str]] = Memory(MEMORY_SIZE)
-        # hrdd_check_item's whole answers; its findings one by one (keys start with the rule
-        # id), and those the item's texts reveal, as a group.
-        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
+        # hrdd_check_item's findings one by one (keys start with the rule id), and those the
+        # item's texts reveal, as a group.
         self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)  # Finding | None
         self.texts: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
         # hrdd_check_end_user's answers.
@@ -276,9 +283,22 @@ class Basis:
         )
 
 
-def build_profile(item: Item, state: State) -> CapabilityProfile:
-    """The item's profile, the same (immutable) one for the same item fields: everything a
-    profile reads (its id, position, categories, capabilities, texts and design safeguards)."""
+class Configuration:
+    """An item as its profile reads it (id, position, categories, capabilities, texts and
+    design safeguards): its profile, and hrdd_check_item's answers for it, keyed by the rest of
+    what they read (see there). Only a configuration that recurs is remembered, and only it
+    remembers answers (``answers`` is None for one seen once: no later deal would find them)."""
+
+    __slots__ = ("answers", "profile")
+
+    def __init__(self, profile: CapabilityProfile) -> None:
+        self.profile = profile
+        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] | None = None
+
+
+def configuration(item: Item, state: State) -> Configuration:
+    """The item's configuration, the same one for the same item fields: everything a profile
+    reads (its id, position, categories, capabilities, texts and design safeguards)."""
     key = (
         item.id,
         item.index,
@@ -288,8 +308,8 @@ def build_profile(item: Item, state: State) -> CapabilityProfile:
         item.customization_request,
         item.design_safeguards,
     )
-    profile = state.profiles.get(key)
-    if profile is None:
+    found = state.configurations.get(key)
+    if found is None:
         # All but the id and the design safeguards: what a Basis reads.
         basis_key = (
             item.index,
@@ -301,13 +321,17 @@ def build_profile(item: Item, state: State) -> CapabilityProfile:
         basis = state.bases.get(basis_key)
         if basis is None:
             basis = state.bases.keep(basis_key, Basis(item, state))
-        profile = state.profiles.keep_recurring(key, basis.profile(item))
-    return profile
+        found = state.configurations.keep_recurring(key, Configuration(basis.profile(item)))
+        if key in state.configurations:  # remembered: its answers may be asked for again
+            found.answers = Memory(ANSWERS_PER_CONFIGURATION)
+    state.recent[item.index] = (item, found)
+    return found
 
 
 @hookimpl
 def hrdd_item_profile(item: Item, transaction: Transaction, context: CheckContext) -> CapabilityProfile:
-    return build_profile(item, context.state)
+    """The item's profile, the same (immutable) one for the same item fields (see configuration)."""
+    return configuration(item, context.state).profile
 
 
 # --------------------------------------------------------------------------------------
@@ -368,34 +392,34 @@ def _removed(taxonomy: Taxonomy, item: Item) -> frozenset[str]:
 @hookimpl
 def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     """The item's findings, in order, as one (immutable) answer, returned again for the same
-    key (everything they read) once the key recurs (see hrdd.memory.Memory.keep_recurring). Products, their
-    standard configurations and customisation requests repeat across a catalogue's deals, and
-    so do the kinds of end user."""
+    key (everything they read: the item's configuration, which is remembered once it recurs,
+    and the rest). Products, their standard configurations and customisation requests repeat
+    across a catalogue's deals, and so do the kinds of end user."""
     state: State = context.state
-    # The merged profile (this plugin's view and any other plugin's); built here only when the
-    # profile hook did not run for this item.
-    profile = context.profiles.get(item.id) or build_profile(item, state)
+    # The item's configuration: the profile hook found it for this very item (taken out, so
+    # the item is freed with its deal), unless it did not run for it.
+    recent = state.recent.pop(item.index, None)
+    found = recent[1] if recent is not None and recent[0] is item else configuration(item, state)
+    # The merged profile (this plugin's view and any other plugin's): the configuration's own
+    # (None in the key: the configuration holds it) unless another plugin profiled the item too.
+    profile = context.profiles.get(item.id) or found.profile
     end_user = transaction.end_user
+    # The rest of what the findings read: the configuration holds the item's other fields.
     key = (
-        profile,
+        None if profile is found.profile else profile,
         item.name,
-        item.index,
-        item.categories,
-        item.capabilities,
-        item.description,
-        item.customization_request,
-        item.design_safeguards,
         item.customization,
         # all government_link reads of the transaction
         end_user.type,
         end_user.government_relationship,
     )
-    answer = state.answers.get(key)
+    answers = found.answers
+    answer = None if answers is None else answers.get(key)
     if answer is None:
         linked, link_reason = government_link(transaction, context.config)
-        answer = state.answers.keep_recurring(
-            key, _item_findings(item, profile, state, context.config, linked, link_reason)
-        )
+        answer = _item_findings(item, profile, state, context.config, linked, link_reason)
+        if answers is not None:
+            answers.keep(key, answer)
     return answer
 
 

@@ -5,6 +5,7 @@ whatever came before it on the same engine."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,7 @@ def test_each_deal_reports_what_an_engine_seeing_it_first_reports(
             deals[index]["end_user"],
         )
     state = shared.plugins.by_name[PLUGIN].state
-    for memory in (state.profiles, state.answers, state.findings, state.texts, state.end_uses):
+    for memory in (state.configurations, state.findings, state.texts, state.end_uses):
         assert 0 < len(memory) <= plugin.MEMORY_SIZE
 
 
@@ -185,3 +186,55 @@ def test_messages_follow_the_input_that_changed() -> None:
     assert all("'FaceFind Pro'" in f.message for f in renamed if f.rule_id != "HRDD-CAP-010")
     again = mine(engine.assess(deal(13)))
     assert [f.to_dict() for f in again] == [f.to_dict() for f in mine(engine.assess(deal(14)))]
+
+
+# Another plugin's view of the item, from a field this plugin reads nowhere (the ECCN): the
+# merged profile the checks read then differs between deals whose item fields this plugin
+# reads are the same.
+INTERCEPTION_BY_ECCN = """
+from hrdd import CapabilityProfile, PluginInfo, hookimpl
+
+
+@hookimpl
+def hrdd_plugin_info():
+    return PluginInfo(rules=())
+
+
+@hookimpl
+def hrdd_item_profile(item, transaction, context):
+    if item.eccn != "5A001.j":
+        return None
+    return CapabilityProfile(item_id=item.id, capabilities=("content_interception",), misuse_potential=5)
+"""
+
+
+@pytest.fixture
+def merged_policy(tmp_path: Path) -> Iterator[Path]:
+    """The capability-only policy plus an extension whose profile of an item depends on its
+    ECCN (its module is dropped from sys.modules afterwards)."""
+    import sys
+
+    (tmp_path / "interception.py").write_text(INTERCEPTION_BY_ECCN, encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        f'[policy]\nname = "merged"\nversion = "1"\nextends = "{CAPABILITY_ONLY.as_posix()}"\n\n'
+        '[plugins.interception]\npath = "interception.py"\n',
+        encoding="utf-8",
+    )
+    before = set(sys.modules)
+    yield policy
+    for name in set(sys.modules) - before:
+        if name.startswith("hrdd_extension_"):
+            del sys.modules[name]
+
+
+def test_another_plugins_profile_of_the_item_gets_its_own_findings(merged_policy: Path) -> None:
+    """Two deals whose items differ only in what another plugin's profile reads (the merged
+    profile the checks read), in either order and more than once on one engine: each gets
+    what an engine seeing it first reports."""
+    plain, intercepting = deal(1), deal(2, eccn="5A001.j")
+    fresh = [report(hrdd.Engine.from_policy(merged_policy).assess(d)) for d in (plain, intercepting)]
+    assert fresh[0] != fresh[1]
+    shared = hrdd.Engine.from_policy(merged_policy)
+    for index in (0, 0, 1, 1, 0, 1, 0):
+        assert report(shared.assess((plain, intercepting)[index])) == fresh[index]
