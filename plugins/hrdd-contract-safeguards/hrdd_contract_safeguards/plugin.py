@@ -9,6 +9,7 @@ plugins.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ SEVERITY_FOR_LEVEL = {
 # is weighed afresh each time. The sensitive events may also be a list or tuple of them.
 _KEY_TYPES = frozenset({type(None), bool, int, str})
 _SCALAR_FACTS = tuple(fact for fact in READS if fact != EVENTS)
+_READS = frozenset(READS)
 
 
 @attrs.frozen(eq=False)
@@ -127,10 +129,11 @@ class State:
     # safeguard name -> Evidence("missing", name): the same values on every finding.
     required: Mapping[tuple[str, str], Evidence] = attrs.field(init=False, eq=False, repr=False)
     missing: Mapping[str, Evidence] = attrs.field(init=False, eq=False, repr=False)
-    # The last transaction's risk, with the transaction and its facts (one slot of a list: the
-    # state is frozen, this is not): the facts hook assesses it, the check reads it back.
-    last: list[tuple[Any, Any, Assessed | None]] = attrs.field(
-        factory=lambda: [(None, None, None)], eq=False, repr=False
+    # The last transaction's risk, with the transaction, its facts and how many there were
+    # (one slot of a list: the state is frozen, this is not): the facts hook assesses it, the
+    # check reads it back (see assessed_risk).
+    last: list[tuple[Any, Any, int, Assessed | None]] = attrs.field(
+        factory=lambda: [(None, None, 0, None)], eq=False, repr=False
     )
 
     def __attrs_post_init__(self) -> None:
@@ -210,14 +213,20 @@ def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
     a customer's deals weigh the same facts.
 
     The facts hook asks first and the check asks again for the same transaction in the same
-    assessment (the same facts: every fact the risk reads is published before this plugin's
-    facts hook runs, as ``reads`` orders them), so the check gets the very answer the facts
-    hook published the risk level of."""
+    assessment: the check gets the very answer the facts hook published the risk level of,
+    unless a fact the risk reads was published in between (facts are only ever added: the
+    ones added since are the last in the mapping). ``reads`` orders the facts hooks so that
+    none is, but that is checked, not assumed."""
     state: State = context.state
     facts = context.facts
-    last = state.last[0]
-    if last[0] is transaction and last[1] is facts and last[2] is not None:
-        return last[2]
+    transaction_seen, facts_seen, count, found = state.last[0]
+    if (
+        found is not None
+        and transaction_seen is transaction
+        and facts_seen is facts
+        and (count == len(facts) or _READS.isdisjoint(itertools.islice(facts, count, None)))
+    ):
+        return found
     key = _risk_key(transaction, context)
     found = None if key is None else state.risks.get(key)
     if found is None:
@@ -225,7 +234,7 @@ def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
         found = Assessed(risk, risk.evidence(), risk.summary())
         if key is not None:
             state.risks.keep(key, found)
-    state.last[0] = (transaction, facts, found)
+    state.last[0] = (transaction, facts, len(facts), found)
     return found
 
 

@@ -490,3 +490,33 @@ def test_the_remembered_risk_tells_true_from_one_and_a_list_from_a_tuple() -> No
     assert key(**{"context.sensitive_events": [1]}) != key(**{"context.sensitive_events": [True]})
     assert key(**{"stakeholders.opacity": {"high"}}) is None  # not a plain value: weighed afresh
     assert key(**{"context.sensitive_events": [["mass_protests"]]}) is None
+
+
+def test_the_check_weighs_a_fact_published_after_the_facts_hook_assessed_the_risk() -> None:
+    """The check reads back the risk the facts hook assessed for the same transaction, but
+    not when a fact the risk reads was published in between: then it is assessed again."""
+    from hrdd.context import CheckContext, SharedFacts
+    from hrdd_contract_safeguards import plugin
+
+    setup = plugin.hrdd_configure({"data": None, "after_export_kinds": ["renewal"]}, Path("."))
+    transaction = hrdd.Transaction.from_dict(
+        {
+            "id": "TX-1",
+            "items": [{"id": "item-1", "name": "Item 1"}],
+            "end_user": {"name": "E", "country": "NL"},
+        }
+    )
+    facts = SharedFacts()
+    facts.profiles["item-1"] = hrdd.CapabilityProfile(item_id="item-1", misuse_potential=2)
+    facts.values.update({**FULL, "destination.risk_tier": "low"})
+    del facts.values["end_user.government_linked"]
+    context = CheckContext(PLUGIN, {}, Path("."), facts, setup.state)
+
+    published = plugin.hrdd_transaction_facts(transaction, context)
+    assert plugin.assessed_risk(transaction, context).risk.level == published["transaction.risk_level"]
+    facts.values["unrelated.fact"] = "x"  # a fact the risk does not read: the same answer
+    assert plugin.assessed_risk(transaction, context) is plugin.assessed_risk(transaction, context)
+    facts.values["end_user.government_linked"] = True  # one it reads: weighed
+    after = plugin.assessed_risk(transaction, context).risk
+    assert after.breakdown["government_linked"] == {"value": True, "points": 1}
+    assert "end_user.government_linked" not in after.unknown
