@@ -113,7 +113,7 @@ class State:
         # hrdd_check_item's whole answers (see there), and findings one by one: keys start
         # with what the finding is ("NLR", "EAR99", "embargo", "domestic", ...: a Finding;
         # "review": a Finding or None; "age": hrdd_check_end_user's whole answer, keyed by the
-        # reference day as CheckContext.reference reads it).
+        # CheckContext.reference of the deal).
         self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
         self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)
 
@@ -624,13 +624,11 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     """The age of the export-control data, measured once per reference day: the transaction's
     date, or the assessment's day for an undated deal (see CheckContext.reference)."""
     state: State = context.state
-    date = transaction.date
-    key = ("age", date, None if date is not None else context.as_of)
+    reference = context.reference(transaction)
+    key = ("age", reference)
     answer = state.findings.get(key)
     if answer is None:
-        answer = state.findings.keep(
-            key, _data_age_findings(state.tables, context.reference(transaction), context)
-        )
+        answer = state.findings.keep(key, _data_age_findings(state.tables, reference, context))
     return cast(tuple[Finding, ...], answer)
 
 
