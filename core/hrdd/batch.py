@@ -615,8 +615,10 @@ class _PartialOutput:
                 str(output), "-o", f"another hrdd batch is writing this output ({self.partial} is locked)"
             ) from None
         self.handle: IO[bytes] = os.fdopen(fd, "r+b", buffering=1 << 20)
-        self.position = 0  # where the next line goes, once writing (see begin_writing)
-        self.write_behind = WriteBehind(fd)
+        # Where the next line goes and the write-behind of what is written: set when writing
+        # begins (begin_writing), after what a resumed batch kept.
+        self.position = 0
+        self.write_behind: WriteBehind | None = None
 
     def start_over(self, meta: Mapping[str, Any]) -> None:
         self.handle.seek(0)
@@ -652,6 +654,7 @@ class _PartialOutput:
     def write(self, lines: Sequence[bytes]) -> None:
         """Append the lines with gathering writes (no copy through the handle's buffer) and
         write the output behind as it grows (hrdd.files.WriteBehind)."""
+        assert self.write_behind is not None, "begin_writing() first"
         _write_all(self.handle.fileno(), lines)
         self.position += sum(map(len, lines))
         self.write_behind.wrote(self.position)

@@ -236,6 +236,15 @@ class _Enforcing:
             self.enforced.pop(ref.key, None)
 
 
+def _asks(rank: int, finding: Finding) -> tuple[str, str] | None:
+    """What an enforced finding of this rank asks of the deal: (its remediation, its rule)
+    when it asks for a safeguard (safeguards_required or graver, not an error, with a
+    remediation), else None."""
+    if rank >= _ACTION_RANK and finding.remediation and finding.outcome is not _ERROR:
+        return finding.remediation, finding.rule_id
+    return None
+
+
 def _error_finding(plugin: str, hook: str, subject: str | None, rule: str, message: str) -> Finding:
     return Finding(
         rule_id=rule,
@@ -688,9 +697,7 @@ class Engine:
                     (-rank, -SEVERITY_RANK[severity], rule, copy.subject or "", name, copy.message),
                     _WEIGHTS[effective][severity],
                     copy,
-                    (copy.remediation, rule)
-                    if rank >= _ACTION_RANK and copy.remediation and outcome is not _ERROR
-                    else None,
+                    _asks(rank, copy),
                 )  # as _ranked(copy) would make it, from what is known here
                 if not unshared:
                     plan.remember(finding, subject, ranked, effective)
@@ -760,12 +767,7 @@ class Engine:
             finding.plugin,
             finding.message,
         )
-        asks = (
-            (finding.remediation, finding.rule_id)
-            if -key[0] >= _ACTION_RANK and finding.remediation and finding.outcome is not _ERROR
-            else None
-        )
-        return key, _weight(finding), finding, asks
+        return key, _weight(finding), finding, _asks(-key[0], finding)
 
     def _required_safeguards(self, asked: tuple[tuple[str, str], ...]) -> tuple[RequiredSafeguard, ...]:
         """The required safeguards of a decision: each remediation the findings that ask for
