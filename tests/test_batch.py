@@ -611,3 +611,129 @@ def test_a_disk_that_fails_to_write_the_output_stops_the_batch_and_keeps_the_par
     assert "Input/output error" in err and "--resume" in err and "internal error" not in err
     partial, meta = partial_paths(out)
     assert not out.exists() and partial.exists() and meta.exists()
+
+
+# --------------------------------------------------------------------------------------
+# Workers reading their own spans of a regular input file
+# --------------------------------------------------------------------------------------
+
+_LINE_BYTES = st.lists(
+    st.one_of(
+        st.just(b""),
+        st.just(b"  \t"),
+        st.just(b'{"id": "TX"}'),
+        st.binary(max_size=12).filter(lambda raw: b"\n" not in raw),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=_LINE_BYTES,
+    bom=st.booleans(),
+    trailing_newline=st.booleans(),
+    size=st.integers(1, 7),
+    skipped=st.integers(0, 5),
+    read_size=st.integers(1, 40),
+)
+def test_spans_read_by_workers_hold_the_lines_a_single_process_reads(
+    lines, bom, trailing_newline, size, skipped, read_size
+):
+    """However the input is laid out (blank lines, a byte-order mark, no final newline, lines
+    already taken by --resume), the spans the parent hands out give the workers exactly the
+    numbered lines one process reads, and the same progress."""
+    import io
+    import tempfile
+
+    from hrdd.batch import _chunks, _numbered_lines, _read_span, _spans
+
+    data = (
+        (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"\n" if trailing_newline and lines else b"")
+    )
+    with tempfile.TemporaryFile() as handle:
+        handle.write(data)
+        handle.seek(0)
+        expected_progress = [0, 0]
+        expected = list(_chunks(_numbered_lines(io.BytesIO(data), expected_progress), size))
+
+        progress = [0, 0]
+        reader = _numbered_lines(handle, progress)  # what --resume takes first
+        taken = [next(reader, None) for _ in range(skipped)]
+        taken = [entry for entry in taken if entry is not None]
+        spans = list(_spans(handle, progress, size, read_size))
+        read = [entry for span in spans for entry in _read_span(handle.fileno(), span, "in.jsonl")]
+
+    assert taken + read == [entry for chunk in expected for entry in chunk]
+    assert progress == expected_progress
+    assert all(span.length > 0 for span in spans)
+
+
+def test_two_workers_reading_spans_cover_blank_lines_a_bom_and_no_final_newline(tmp_path):
+    documents = transactions(23)
+    text = "\n".join([json.dumps(documents[0]), "", *map(json.dumps, documents[1:12]), "  ", "oops"])
+    text += "\n" + "\n".join(map(json.dumps, documents[12:]))  # no newline at the end
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    engine = hrdd.Engine.from_policy(WITHOUT_SCREENING)
+
+    run_batch(source, tmp_path / "one.jsonl", engine=engine, workers=1)
+    two = run_batch(source, tmp_path / "two.jsonl", engine=engine, workers=2, chunk_size=4)
+
+    first, second = read_output(tmp_path / "one.jsonl"), read_output(tmp_path / "two.jsonl")
+    assert len(second) == 24 and two.errors == 1
+    assert timeless(first) == timeless(second)
+    assert second[0]["transaction_id"] == "TX-00000" and second[-1]["transaction_id"] == "TX-00022"
+    assert [r["line"] for r in second if "error" in r] == [15]
+
+
+def test_two_workers_read_a_pipe_through_the_parent(tmp_path):
+    """Input that is not a regular file (a named pipe) cannot be read by span: the parent reads
+    it and hands the lines out, with the same result."""
+    import threading
+
+    documents = transactions(15)
+    payload = "".join(json.dumps(document) + "\n" for document in documents).encode()
+    source = write_lines(tmp_path / "in.jsonl", list(documents))
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as pipe:
+            pipe.write(payload)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    engine = hrdd.Engine.from_policy(WITHOUT_SCREENING)
+    run_batch(fifo, tmp_path / "two.jsonl", engine=engine, workers=2, chunk_size=4)
+    feeder.join()
+    run_batch(source, tmp_path / "one.jsonl", engine=engine, workers=1)
+
+    assert timeless(read_output(tmp_path / "two.jsonl")) == timeless(read_output(tmp_path / "one.jsonl"))
+
+
+def test_an_input_changed_under_a_batch_stops_it_with_exit_2(tmp_path, monkeypatch, capsys):
+    """A worker that finds its span no longer holds the lines the parent counted (the file was
+    rewritten while the batch ran) stops the batch as bad input; the lines before are kept."""
+    source = write_lines(tmp_path / "in.jsonl", list(transactions(12)))
+    real_pread = os.pread
+    sizes = [len(line) + 1 for line in source.read_text(encoding="utf-8").split("\n")[:-1]]
+    sixth = sum(sizes[:6])
+
+    def rewritten(fd: int, length: int, offset: int) -> bytes:
+        data = real_pread(fd, length, offset)
+        return data.replace(b"\n", b" ", 1) if offset >= sixth else data
+
+    monkeypatch.setattr(os, "pread", rewritten)  # the forked workers inherit it
+    out = tmp_path / "out.jsonl"
+    command = ["batch", str(source), "-o", str(out), "--policy", str(WITHOUT_SCREENING)]
+    code = main([*command, "--workers", "2", "--chunk-size", "3"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{source}: line 7" in err and "changed while the batch was reading it" in err
+    assert "--resume" in err and "Traceback" not in err
+    partial, _ = partial_paths(out)
+    assert not out.exists() and partial.exists()
+    kept = read_output(partial)
+    assert len(kept) <= 6 and [r["transaction_id"] for r in kept] == [f"TX-{n:05d}" for n in range(len(kept))]

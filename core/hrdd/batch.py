@@ -23,11 +23,13 @@ partial output after checking that each belongs to the same input line (a report
 line) and that the setup is unchanged, then assesses the rest.
 
 Workers (``workers > 1``) are processes, each with its own engine (inherited from the parent
-where processes fork, built from the policy otherwise). The parent hands out chunks of raw
-lines, at most a few per worker ahead of the output, so memory does not grow with the
-input; each worker appends a finished chunk's lines to the partial output itself when the
-chunk's turn comes (chunk ``i`` right after chunk ``i - 1``), so the 50-odd KB of each
-report never pass through the parent. Every worker assesses as of the one date the batch
+where processes fork, built from the policy otherwise). The parent hands out chunks, at most
+a few per worker ahead of the output, so memory does not grow with the input: from a regular
+file, as byte ranges the forked workers read themselves (the parent only finds where every
+``chunk_size`` lines end, and a worker checks the range still holds them); from a pipe, or
+where workers are spawned, as raw lines. Each worker appends a finished chunk's lines to
+the partial output itself when the chunk's turn comes (chunk ``i`` right after chunk
+``i - 1``), so the 50-odd KB of each report never pass through the parent. Every worker assesses as of the one date the batch
 chose, so a batch that crosses midnight is consistent, and the output is byte for byte
 what one worker writes except for the ``assessed_at`` times. A worker dies with its parent.
 
@@ -44,6 +46,7 @@ import datetime as _dt
 import fcntl
 import gc
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -52,7 +55,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from hrdd.errors import DecisionLogError, HrddError, InputError, TransactionError
+from hrdd.errors import DecisionLogError, HrddError, InputError, Problem, TransactionError
 from hrdd.files import WriteBehind, fsync_directory, write_atomically
 
 if TYPE_CHECKING:
@@ -403,6 +406,9 @@ class _WorkerSetup:
     log: tuple[DecisionLog, bool] | None
     partial: Path
     parent: int  # the parent's process id: a worker whose parent is gone stops at once
+    # The input's descriptor, inherited by a forked worker, when the input is a regular file:
+    # the parent then hands out spans (_Span) and the worker reads their lines itself.
+    input_fd: int | None = None
 
 
 _STOP = -1  # the turn a stopped batch is left at: no worker writes any more
@@ -467,6 +473,9 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
             if task is None:
                 break
             index, chunk = task
+            if type(chunk) is _Span:
+                assert setup.input_fd is not None
+                chunk = _read_span(setup.input_fd, chunk, setup.source)
             pending[index] = assessor.assess_chunk(chunk)
             write_ready()
         while pending:  # the input is done: wait for the turns of the chunks still here
@@ -474,6 +483,9 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
             if pending:
                 time.sleep(0.001)
         os.close(fd)
+    except InputError as exc:  # the input changed under the batch
+        turn.value = _STOP
+        results.put(("input", index, [(p.source, p.path, p.message) for p in exc.problems]))
     except OSError as exc:  # the disk refused the output: said as such by the parent
         turn.value = _STOP
         results.put(("oserror", index, (exc.errno, exc.strerror or str(exc), exc.filename)))
@@ -541,15 +553,90 @@ def open_input(path: str | Path) -> IO[bytes]:
         raise InputError.single(str(path), "$", f"cannot read: {exc.strerror}") from None
 
 
-def _numbered_lines(handle: IO[bytes], progress: list[int]) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw line) for every non-blank line; ``progress[0]`` counts bytes read."""
-    for number, raw in enumerate(handle, 1):
+def _numbered_lines(handle: IO[bytes], progress: list[int], first: int = 1) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) for every non-blank line, numbered from ``first``;
+    ``progress[0]`` counts bytes read and ``progress[1]`` lines read."""
+    for number, raw in enumerate(handle, first):
         progress[0] += len(raw)
+        progress[1] = number
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]  # a UTF-8 byte-order mark, as some editors write
         if not raw or raw.isspace():
             continue
         yield number, raw
+
+
+class _Span(NamedTuple):
+    """A chunk as a range of the input file, which a forked worker reads itself (``pread``
+    on the descriptor it inherited): the parent only finds where each chunk ends, and the
+    lines never pass through it. ``newlines`` is how many the range holds, checked by the
+    worker against what it reads."""
+
+    first: int  # the input line number of its first line
+    offset: int
+    length: int
+    newlines: int
+
+
+_SPAN_READ = 1 << 20  # bytes the parent reads at a time to find where spans end
+
+
+def _spans(handle: IO[bytes], progress: list[int], size: int, read_size: int = _SPAN_READ) -> Iterator[_Span]:
+    """The rest of a regular input file, from the handle's position, as spans of ``size``
+    lines (blank ones included: the worker skips them, as ``_numbered_lines`` does), read
+    ``read_size`` bytes at a time. ``progress`` is counted on as ``_numbered_lines`` counts it."""
+    start = handle.tell()  # the file offset of the next span
+    buffer = b""
+    base = 0  # buffer[base:] is the input from ``start`` on, read but not yet in a span
+    number = progress[1] + 1
+    at_end = False
+    while True:
+        position, count = base, 0
+        while count < size:
+            found = buffer.find(b"\n", position)
+            if found < 0:
+                break
+            position = found + 1
+            count += 1
+        if count < size and not at_end:
+            block = handle.read(read_size)
+            if block:
+                buffer = buffer[base:] + block
+                base = 0
+            else:
+                at_end = True
+            continue
+        newlines = count
+        if count < size and position < len(buffer):  # the last line, without a newline
+            position = len(buffer)
+            count += 1
+        if count == 0:
+            return
+        length = position - base
+        progress[0] += length
+        progress[1] = number + count - 1
+        yield _Span(number, start, length, newlines)
+        number += count
+        start += length
+        base = position
+
+
+def _read_span(fd: int, span: _Span, source: str) -> _Chunk:
+    """A span's non-blank lines, numbered, as the parent would have sent them.
+
+    :raises InputError: the file no longer holds what the parent found there.
+    """
+    import io
+
+    data = os.pread(fd, span.length, span.offset)
+    if len(data) != span.length or data.count(b"\n") != span.newlines:
+        raise InputError.single(
+            source,
+            f"line {span.first}",
+            "the file changed while the batch was reading it; the lines before it are kept: "
+            "run again with --resume",
+        )
+    return list(_numbered_lines(io.BytesIO(data), [0, 0], span.first))
 
 
 def _chunks(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[_Chunk]:
@@ -804,7 +891,7 @@ def run_batch(
         stack.callback(partial.close)
         setup_hash = setup_sha256(engine)
         meta = _read_meta(partial.meta) if resume else None
-        read = [0]
+        read = [0, 0]  # input bytes and lines read
         lines = _numbered_lines(handle, read)
         if meta is not None and meta.get("setup_sha256") != setup_hash:
             raise InputError.single(
@@ -867,11 +954,27 @@ def run_batch(
                 finally:
                     gc.unfreeze()
             else:
+                import multiprocessing
+
                 partial.handle.flush()  # the workers append after what is already there
+                # Fork where there is fork: the workers inherit the engine, built and checked
+                # once, and are this process's children (a forkserver's would not be: see
+                # _die_with_parent); and, from a regular file, they read their lines themselves.
+                forking = "fork" in multiprocessing.get_all_start_methods()
+                by_span = forking and stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
                 setup = _WorkerSetup(
-                    engine, policy, lock, as_of, str(input), decision_log, partial.partial, os.getpid()
+                    engine,
+                    policy,
+                    lock,
+                    as_of,
+                    str(input),
+                    decision_log,
+                    partial.partial,
+                    os.getpid(),
+                    handle.fileno() if by_span else None,
                 )
-                _run_workers(setup, workers, chunks, summary, read, progress)
+                work = _spans(handle, read, chunk_size) if by_span else chunks
+                _run_workers(setup, workers, work, forking, summary, read, progress)
             partial.finish()  # synced and renamed: part of the time a user waits
         finally:
             summary.elapsed = time.perf_counter() - started
@@ -921,7 +1024,8 @@ def _for_spawned_workers(setup: _WorkerSetup) -> _WorkerSetup:
 def _run_workers(
     setup: _WorkerSetup,
     workers: int,
-    chunks: Iterator[_Chunk],
+    chunks: Iterator[_Chunk] | Iterator[_Span],
+    forking: bool,
     summary: BatchSummary,
     read: list[int],
     progress: Progress | None,
@@ -931,9 +1035,6 @@ def _run_workers(
     import multiprocessing
     import queue
 
-    # Fork where there is fork: the workers inherit the engine, built and checked once, and
-    # are this process's children (a forkserver's would not be: see _die_with_parent).
-    forking = "fork" in multiprocessing.get_all_start_methods()
     context: Any = multiprocessing.get_context("fork" if forking else "spawn")
     if not forking:
         setup = _for_spawned_workers(setup)
@@ -975,6 +1076,8 @@ def _run_workers(
             kind, _, payload = message
             if kind == "oserror":
                 raise OSError(*payload)
+            if kind == "input":
+                raise InputError(Problem(*problem) for problem in payload)
             if kind == "crash":
                 raise RuntimeError(f"a batch worker failed:\n{payload}")
             written += 1
