@@ -61,6 +61,7 @@ _ACTION_RANK = OUTCOME_RANK["safeguards_required"]
 
 _SORT_KEY, _WEIGHT, _FINDING = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
 _CHECK_ORDER = operator.attrgetter("order")
+_SAFEGUARD = operator.attrgetter("safeguard")
 _STR_ONLY = frozenset({str})
 _VALUE = {outcome: outcome.value for outcome in Outcome}  # without the enum's slow .value descriptor
 
@@ -151,10 +152,10 @@ class _Call:
 
 # A finding as the decision sees it: its sort key, its weight in the risk score, and the
 # finding (enforced, with the engine's fields).
-# ... and what it asks of the deal: (its remediation, its rule) when it asks for a safeguard
-# (an effective outcome of safeguards_required or graver, not an error, with a remediation),
-# else None.
-_Ranked = tuple[tuple[Any, ...], int, Finding, tuple[str, str] | None]
+# ... and what it asks of the deal: the safeguard (its remediation, asked for by its rule
+# alone) when it asks for one (an effective outcome of safeguards_required or graver, not an
+# error, with a remediation), else None.
+_Ranked = tuple[tuple[Any, ...], int, Finding, RequiredSafeguard | None]
 # A safety bound on the findings remembered per plugin (see _Enforcing); entries normally
 # leave with the findings they describe.
 ENFORCED_CACHE_SIZE = 4096
@@ -236,15 +237,6 @@ class _Enforcing:
             self.enforced.pop(ref.key, None)
 
 
-def _asks(rank: int, finding: Finding) -> tuple[str, str] | None:
-    """What an enforced finding of this rank asks of the deal: (its remediation, its rule)
-    when it asks for a safeguard (safeguards_required or graver, not an error, with a
-    remediation), else None."""
-    if rank >= _ACTION_RANK and finding.remediation and finding.outcome is not _ERROR:
-        return finding.remediation, finding.rule_id
-    return None
-
-
 def _error_finding(plugin: str, hook: str, subject: str | None, rule: str, message: str) -> Finding:
     return Finding(
         rule_id=rule,
@@ -285,7 +277,8 @@ class Engine:
         }
         self._stamp: tuple[int, str] = (-1, "")  # (second, its ISO time): see _assessed_at
         self._safeguards: dict[tuple[str, tuple[str, ...]], RequiredSafeguard] = {}
-        self._safeguard_lists: dict[tuple[tuple[str, str], ...], tuple[RequiredSafeguard, ...]] = {}
+        # The safeguard each (remediation, rule) asks for alone (see _asks).
+        self._safeguards_asked: dict[tuple[str, str], RequiredSafeguard] = {}
         self._records: dict[tuple[str, str, str | None, str, int], CheckRecord] = {}
         self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
         self._calls["hrdd_transaction_facts"] = self._facts_in_dependency_order()
@@ -697,7 +690,7 @@ class Engine:
                     (-rank, -SEVERITY_RANK[severity], rule, copy.subject or "", name, copy.message),
                     _WEIGHTS[effective][severity],
                     copy,
-                    _asks(rank, copy),
+                    self._asks(rank, copy),
                 )  # as _ranked(copy) would make it, from what is known here
                 if not unshared:
                     plan.remember(finding, subject, ranked, effective)
@@ -767,24 +760,40 @@ class Engine:
             finding.plugin,
             finding.message,
         )
-        return key, _weight(finding), finding, _asks(-key[0], finding)
+        return key, _weight(finding), finding, self._asks(-key[0], finding)
 
-    def _required_safeguards(self, asked: tuple[tuple[str, str], ...]) -> tuple[RequiredSafeguard, ...]:
-        """The required safeguards of a decision: each remediation the findings that ask for
-        one give, in order, with the rules that ask for it. Deal after deal asks for the same
-        ones: the answer is built once per list of (remediation, rule)."""
-        found = self._safeguard_lists.get(asked)
-        if found is None:
-            safeguards: dict[str, list[str]] = {}
-            for remediation, rule in asked:
-                rules = safeguards.setdefault(remediation, [])
-                if rule not in rules:
-                    rules.append(rule)
-            found = tuple(self._required_safeguard(s, tuple(r)) for s, r in safeguards.items())
-            if len(self._safeguard_lists) >= ENFORCED_CACHE_SIZE:
-                self._safeguard_lists.clear()
-            self._safeguard_lists[asked] = found
-        return found
+    def _asks(self, rank: int, finding: Finding) -> RequiredSafeguard | None:
+        """What an enforced finding of this rank asks of the deal: the safeguard of its
+        remediation, asked for by its rule, when it asks for one (safeguards_required or
+        graver, not an error, with a remediation), else None. Found when the finding is ranked
+        (once per finding a plugin hands out again), so that a decision whose findings each ask
+        for a safeguard of their own (the usual one) has its required safeguards at hand."""
+        if rank >= _ACTION_RANK and finding.remediation and finding.outcome is not _ERROR:
+            remediation, rule = finding.remediation, finding.rule_id
+            found = self._safeguards_asked.get((remediation, rule))
+            if found is None:
+                if len(self._safeguards_asked) >= ENFORCED_CACHE_SIZE:
+                    self._safeguards_asked.clear()
+                found = self._safeguards_asked[remediation, rule] = RequiredSafeguard(remediation, (rule,))
+            return found
+        return None
+
+    def _required_safeguards(self, ranked: list[_Ranked]) -> tuple[RequiredSafeguard, ...]:
+        """The required safeguards of a decision: each remediation the (sorted) findings that
+        ask for one give, in order, with the rules that ask for it (each once)."""
+        asked = [r[3] for r in ranked if r[3] is not None]
+        if len(set(map(_SAFEGUARD, asked))) == len(asked):
+            # The usual case: each remediation asked for once, by one finding (checked on the
+            # strings' cached hashes, without a Python-level loop).
+            return tuple(asked)
+        # A remediation several findings ask for (one rule on several items, or several rules):
+        # once, with each rule that asks for it once, in order.
+        grouped: dict[str, list[str]] = {}
+        for safeguard in asked:
+            rules = grouped.setdefault(safeguard.safeguard, [])
+            if safeguard.rules[0] not in rules:
+                rules.append(safeguard.rules[0])
+        return tuple(self._required_safeguard(s, tuple(r)) for s, r in grouped.items())
 
     def _required_safeguard(self, safeguard: str, rules: tuple[str, ...]) -> RequiredSafeguard:
         """The (immutable) RequiredSafeguard of a remediation and its rules, built once: the
@@ -853,7 +862,7 @@ class Engine:
             risk=_risk(list(map(_WEIGHT, ranked))),
             findings=findings,
             checks=tuple(checks),
-            required_safeguards=self._required_safeguards(tuple([r[3] for r in ranked if r[3] is not None])),
+            required_safeguards=self._required_safeguards(ranked),
             provenance=provenance,
             waived=waived,
             contributions=contributions,
