@@ -14,7 +14,7 @@ stakeholders, and treats every question it leaves open as unknown, never as clea
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,20 +172,42 @@ class Stakeholders:
     stakes: Memory[tuple[Any, ...], Stakes] = attrs.field(factory=Memory, repr=False)
     opacities: Memory[tuple[Any, ...], Opacity] = attrs.field(factory=Memory, repr=False)
     facts: Memory[tuple[Any, ...], tuple[dict[str, Any], Opacity]] = attrs.field(factory=Memory, repr=False)
-    # The parts of hrdd_check_end_user's answer. The first two are kept at once; the others
-    # are keyed by the contract's clauses and keep a finding once its key recurs
+    # The parts of hrdd_check_end_user's answer. The reviews (with the whole answers given with
+    # each, see Review) and the other end users are kept at once; the others are keyed by the
+    # contract's clauses and keep a finding once its key recurs
     # (hrdd.memory.Memory.keep_recurring): where every deal has a contract of its own, keeping
     # each would only hold findings the engine must copy and the collector go through.
-    reviews: Memory[tuple[Any, ...], tuple[tuple[Finding, ...], tuple[Finding, ...]]] = attrs.field(
-        factory=Memory, repr=False
-    )
+    reviews: Memory[tuple[Any, ...], Review] = attrs.field(factory=Memory, repr=False)
     other_end_users: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
     close_to_government: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
     state_owned: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
     sole_end_user_unknown: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
+    # The contracts seen, by the hash of their clauses (a plain int: two contracts of the same
+    # hash only let one be looked up early, never a wrong answer; see hrdd_check_end_user).
+    contracts: set[int] = attrs.field(factory=set, repr=False)
     # The last transaction's opacity, with the transaction (one slot of a list, replaced whole):
     # the facts hook and the end-user check both ask for it.
     last_opacity: list[tuple[Any, Opacity | None]] = attrs.field(factory=lambda: [(None, None)], repr=False)
+
+
+# The contracts the end-user check notes (forgotten all at once when full), and the whole
+# answers one review keeps.
+CONTRACTS_NOTED = 4096
+ANSWERS_PER_REVIEW = 64
+
+
+@attrs.frozen(eq=False)
+class Review:
+    """The parts of the end-user check's answer that read neither the contract nor the risk
+    tier (kept at once, by the end user's fields, its related parties, the KYC answers, the
+    parties, the stakes and the opacity), and the whole answers given with them, by what the
+    other parts read besides (see hrdd_check_end_user)."""
+
+    end_user_checks: tuple[Finding, ...]
+    party_checks: tuple[Finding, ...]
+    answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
+        factory=lambda: Memory(ANSWERS_PER_REVIEW)
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -502,13 +524,24 @@ def _listing(names: Iterable[str]) -> str:
 
 
 @hookimpl
-def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list[Finding]:
-    """Every check, in order. Each part of the answer is remembered by everything it reads:
-    the checks that read neither the contract nor the risk tier by the end user's fields,
-    its related parties, the KYC answers, the parties, the stakes and the opacity; the others
-    on their own (see check_close_to_government, check_state_owned, check_other_end_users)."""
+def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> Sequence[Finding]:
+    """Every check, in order. The parts that read neither the contract nor the risk tier are
+    remembered by the end user's fields, its related parties, the KYC answers, the parties,
+    the stakes and the opacity (a Review); with them, the whole answer (one tuple, which the
+    engine reuses whole when it comes back) by what the other parts read besides: the
+    contract's clauses, whether the end user is the only one and who the others are, and the
+    risk tier and its source. The other parts are remembered on their own too (see
+    check_close_to_government, check_state_owned, check_other_end_users), for deals that
+    share them but not the whole answer; a deal with a risk tier no plugin of hrdd publishes
+    goes without the whole answer's memory.
+
+    Whatever reads the contract is looked up only for a contract seen before: a company's
+    framework contracts come back deal after deal, but where every deal lists clauses of its
+    own, no such key ever recurs and the lookups (and noting each key, see
+    hrdd.memory.Memory.keep_recurring) would only add to every deal's cost. The first deal
+    with a contract builds those parts afresh and notes the contract; from the next one on,
+    each key is remembered once it comes twice."""
     state: Stakeholders = context.state
-    rules = state.rules
     end_user = transaction.end_user
     stakes = stakes_of(transaction, context)
     opacity = opacity_of(transaction, state)
@@ -523,23 +556,53 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
         stakes,
         opacity,
     )
-    reviewed = state.reviews.get(key)
-    if reviewed is None:
-        end_user_checks = (
-            *check_kyc_flags(transaction, rules, stakes),
-            *check_unanswered_kyc(transaction, context, stakes),
-            *check_end_user_type(transaction, stakes),
-        )
-        party_checks = (
-            *check_related_parties(transaction, stakes),
-            *check_intermediaries(transaction, context, opacity, stakes),
-        )
-        reviewed = state.reviews.keep(key, (end_user_checks, party_checks))
-    findings: list[Finding] = list(reviewed[0])
-    findings += check_close_to_government(transaction, context, stakes)
-    findings += check_state_owned(transaction, state, stakes)
-    findings += check_other_end_users(transaction, state, stakes)
-    findings += reviewed[1]
+    review = state.reviews.get(key)
+    if review is None:
+        review = state.reviews.keep(key, _review(transaction, context, stakes, opacity))
+    clauses = transaction.contract.clauses
+    mark = hash(clauses)
+    contracts = state.contracts
+    if mark not in contracts:  # the first deal with this contract: noted only
+        if len(contracts) >= CONTRACTS_NOTED:
+            contracts.clear()
+        contracts.add(mark)
+        return _answer(transaction, context, stakes, review, remember=False)
+    tier = context.fact(RISK_TIER)
+    if tier is not None and type(tier) is not str:
+        return _answer(transaction, context, stakes, review)
+    rest = (clauses, end_user.sole_end_user, end_user.other_end_users, tier, context.fact_source(RISK_TIER))
+    answer = review.answers.get(rest)
+    if answer is None:
+        answer = review.answers.keep_recurring(rest, tuple(_answer(transaction, context, stakes, review)))
+    return answer
+
+
+def _review(transaction: Transaction, context: CheckContext, stakes: Stakes, opacity: Opacity) -> Review:
+    """The parts of the answer that read neither the contract nor the risk tier."""
+    rules: StakeholderRules = context.state.rules
+    end_user_checks = (
+        *check_kyc_flags(transaction, rules, stakes),
+        *check_unanswered_kyc(transaction, context, stakes),
+        *check_end_user_type(transaction, stakes),
+    )
+    party_checks = (
+        *check_related_parties(transaction, stakes),
+        *check_intermediaries(transaction, context, opacity, stakes),
+    )
+    return Review(end_user_checks, party_checks)
+
+
+def _answer(
+    transaction: Transaction, context: CheckContext, stakes: Stakes, review: Review, remember: bool = True
+) -> list[Finding]:
+    """The end-user check's answer: the review's parts, with the checks that read the contract
+    or the risk tier in between (each remembered on its own unless ``remember`` is false)."""
+    state: Stakeholders = context.state
+    findings: list[Finding] = list(review.end_user_checks)
+    findings += check_close_to_government(transaction, context, stakes, remember)
+    findings += check_state_owned(transaction, state, stakes, remember)
+    findings += check_other_end_users(transaction, state, stakes, remember)
+    findings += review.party_checks
     return findings
 
 
@@ -703,22 +766,23 @@ TIER_WORDS = {
 
 
 def check_close_to_government(
-    transaction: Transaction, context: CheckContext, stakes: Stakes
+    transaction: Transaction, context: CheckContext, stakes: Stakes, remember: bool = True
 ) -> list[Finding]:
     """Red flag 1: not a government but close to one with a reputation for abuses, especially
     of the kind the item could facilitate. Weighed with the destination's risk tier (unknown
     counts as poor) and the items' misuse potential; agreed use limits and audit and
     termination rights lower what does not escalate. Remembered by everything it reads: of
     the stakes, the item that tops the potential only when it could facilitate abuse (the
-    message names it then)."""
+    message names it then). Not looked up for a contract seen for the first time
+    (``remember`` false, see hrdd_check_end_user)."""
     how = closeness(transaction)
     if how is None:
         return []
     end_user = transaction.end_user
     tier = context.fact(RISK_TIER)
-    if tier is not None and type(tier) is not str:
+    if not remember or (tier is not None and type(tier) is not str):
         # A tier no plugin of hrdd publishes (it may be unhashable, or 1 where another deal had
-        # True): weighed and reported as it is, without the memory.
+        # True) is weighed and reported as it is, without the memory.
         return [_close_to_government(transaction, context, stakes, how, tier)]
     memory: Memory[tuple[Any, ...], Finding] = context.state.close_to_government
     key = (
@@ -809,12 +873,17 @@ def _close_to_government(
     )
 
 
-def check_state_owned(transaction: Transaction, state: Stakeholders, stakes: Stakes) -> list[Finding]:
+def check_state_owned(
+    transaction: Transaction, state: Stakeholders, stakes: Stakes, remember: bool = True
+) -> list[Finding]:
     """The SOE trend: a state-owned enterprise buying items with surveillance capabilities is
     always reported; with an item of sensitive potential it needs the clauses that keep the
-    items with the enterprise. Remembered by everything it reads."""
+    items with the enterprise. Remembered by everything it reads (not looked up for a contract
+    seen for the first time: ``remember`` false, see hrdd_check_end_user)."""
     if not is_state_owned(transaction) or not stakes.capable:
         return []
+    if not remember:
+        return [_state_owned(transaction, state.rules, stakes)]
     end_user = transaction.end_user
     key = (
         end_user.name,
@@ -877,11 +946,15 @@ def _worst(outcomes: Iterable[Outcome]) -> Outcome:
     return max(outcomes, key=_OUTCOME_ORDER.index)
 
 
-def check_other_end_users(transaction: Transaction, state: Stakeholders, stakes: Stakes) -> list[Finding]:
+def check_other_end_users(
+    transaction: Transaction, state: Stakeholders, stakes: Stakes, remember: bool = True
+) -> list[Finding]:
     end_user = transaction.end_user
     others = end_user.other_end_users
     if not other_end_users_flagged(transaction):
         if end_user.sole_end_user is None:
+            if not remember:  # a contract seen for the first time (see hrdd_check_end_user)
+                return [_sole_end_user_unknown(transaction, stakes)]
             # Remembered by everything it reads: of the stakes, not which item tops the
             # potential, so deals that differ only in that share it.
             key: tuple[Any, ...] = (

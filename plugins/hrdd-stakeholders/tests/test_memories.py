@@ -4,19 +4,24 @@ order the deals come in on one engine."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from stakeholders_kit import (
+    ALPR,
     BODY_CAMERA,
     DROP,
     FACE_GATE,
     FULL_CONTRACT,
     MUNICIPAL_POLICE,
     PLUGIN,
+    RETAILER,
     STATE_TELCO,
     evidence,
+    forget_extensions,
+    kyc_with,
     make_transaction,
     the_finding,
     write_policy,
@@ -97,27 +102,48 @@ def _context(engine: hrdd.Engine) -> CheckContext:
 
 
 def test_deals_with_the_same_inputs_get_the_same_findings(tmp_path: Path) -> None:
-    """The hook returns the very finding it built before for the same inputs (once a key has
-    come twice: a key seen once is only noted), so the engine enforces and writes it once;
-    another deal of the same customer with another contract gets its own."""
+    """The hook returns the very finding it built before for the same inputs, so the engine
+    enforces and writes it once; another deal of the same customer with another contract gets
+    its own. What reads the contract is remembered from the third deal with a contract never
+    seen before: the first only notes the contract, the second the key, the third keeps the
+    finding (and the whole answer, returned again as the same tuple)."""
     engine = hrdd.Engine.from_policy(write_policy(tmp_path))
     context = _context(engine)
 
+    def answer(document: dict) -> Sequence[hrdd.Finding]:
+        return plugin.hrdd_check_end_user(hrdd.Transaction.from_dict(document), context)
+
     def open_question(document: dict) -> hrdd.Finding:
-        findings = plugin.hrdd_check_end_user(hrdd.Transaction.from_dict(document), context)
-        [finding] = [f for f in findings if f.rule_id == "HRDD-STK-008"]
+        [finding] = [f for f in answer(document) if f.rule_id == "HRDD-STK-008"]
         return finding
 
     document = make_transaction(items=[BODY_CAMERA], end_user=MUNICIPAL_POLICE, sole_end_user=DROP)
     other = make_transaction(
         items=[BODY_CAMERA], end_user=MUNICIPAL_POLICE, sole_end_user=DROP, contract=WITHOUT_CERTIFICATE
     )
-    open_question(document)
+    first = open_question(document)
+    second = open_question(document)
     kept = open_question(document)
+    assert len({id(first), id(second), id(kept)}) == 3
     assert open_question(document) is kept
     assert open_question(other) is not kept
     assert open_question(other) is not kept
     assert open_question(document) is kept
+    whole = answer(document)
+    assert type(whole) is tuple
+    assert answer(document) is whole
+    # A contract seen before (with another customer's deals, say): the key is noted at once.
+    police_with_other = make_transaction(
+        items=[BODY_CAMERA],
+        end_user=MUNICIPAL_POLICE,
+        sole_end_user=DROP,
+        contract=WITHOUT_CERTIFICATE,
+        name="Politie Gemeente Noordhaven",
+    )
+    noted = open_question(police_with_other)
+    kept = open_question(police_with_other)
+    assert kept is not noted
+    assert open_question(police_with_other) is kept
 
 
 DISTRIBUTOR_AE = {"role": "distributor", "name": "Gulfway FZE", "country": "AE"}
@@ -162,3 +188,125 @@ def test_facts_and_opacity_follow_each_deals_countries(tmp_path: Path, first: di
         for _ in range(2):
             for n in order:
                 assert _published(engine.assess((first, second)[n])) == fresh[n]
+
+
+# Stand-in publishing destination.risk_tier from what hrdd-stakeholders never reads (the end
+# user's sector): two deals then differ in the tier alone.
+TIER_BY_SECTOR = """
+from hrdd import PluginInfo, hookimpl
+
+TIERS = {tiers!r}
+
+
+@hookimpl
+def hrdd_plugin_info():
+    return PluginInfo(publishes=("destination.risk_tier",), description="test stand-in")
+
+
+@hookimpl
+def hrdd_transaction_facts(transaction):
+    tier = TIERS.get(transaction.end_user.sector)
+    return {{}} if tier is None else {{"destination.risk_tier": tier}}
+"""
+
+NOT_A_TELCO = {**STATE_TELCO, "sector": "commercial"}
+
+
+def _tier_standins(*tiers: dict[str, str]) -> list[str]:
+    return [TIER_BY_SECTOR.format(tiers=by_sector) for by_sector in tiers]
+
+
+def _policy(directory: Path, standins: list[str]) -> Path:
+    """write_policy's policy, with ``standins`` (module sources) as ``path =`` extensions."""
+    path = write_policy(directory)
+    lines = [path.read_text(encoding="utf-8")]
+    for n, source in enumerate(standins):
+        (directory / f"standin{n}.py").write_text(source, encoding="utf-8")
+        lines.append(f'\n[plugins.standin-{n}]\npath = "standin{n}.py"\n')
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "standins"),
+    [
+        pytest.param(
+            make_transaction(sole_end_user=DROP),
+            make_transaction(sole_end_user=DROP, name="Politie Gemeente Noordhaven"),
+            [],
+            id="end_user.name",
+        ),
+        pytest.param(
+            make_transaction(items=[ALPR], end_user=RETAILER, type=DROP),
+            make_transaction(items=[ALPR], end_user=RETAILER, type="unknown"),
+            [],
+            id="end_user.type",
+        ),
+        pytest.param(
+            make_transaction(items=[FACE_GATE], end_user=STATE_TELCO),
+            make_transaction(
+                items=[FACE_GATE], end_user=STATE_TELCO, government_relationship="partially_owned"
+            ),
+            [],
+            id="end_user.government_relationship",
+        ),
+        pytest.param(
+            make_transaction(items=[FACE_GATE], end_user=STATE_TELCO),
+            make_transaction(items=[FACE_GATE], end_user=STATE_TELCO, country="US", exporter_country="KZ"),
+            [],
+            id="end_user.country",  # the same countries at home (exporter's and end user's)
+        ),
+        pytest.param(
+            make_transaction(),
+            make_transaction(sole_end_user=DROP),
+            [],
+            id="end_user.sole_end_user",
+        ),
+        pytest.param(
+            make_transaction(related_parties=[{"name": "Zuidhaven Holding", "relationship": "other"}]),
+            make_transaction(related_parties=[{"name": "Noordhaven Holding", "relationship": "other"}]),
+            [],
+            id="end_user.related_parties",
+        ),
+        pytest.param(
+            make_transaction(),
+            make_transaction(kyc=kyc_with(cash_for_expensive_item=True)),
+            [],
+            id="kyc",
+        ),
+        pytest.param(
+            make_transaction(items=[FACE_GATE], end_user=STATE_TELCO),
+            make_transaction(items=[FACE_GATE], end_user=NOT_A_TELCO),
+            _tier_standins({"telecom_operator": "very_high", "commercial": "low"}),
+            id="destination.risk_tier",
+        ),
+        pytest.param(
+            make_transaction(items=[FACE_GATE], end_user=STATE_TELCO),
+            make_transaction(items=[FACE_GATE], end_user=NOT_A_TELCO),
+            _tier_standins({"telecom_operator": "high"}, {"commercial": "high"}),
+            id="fact_source",
+        ),
+    ],
+)
+def test_the_end_user_check_follows_each_input_it_reads(
+    tmp_path: Path, first: dict, second: dict, standins: list[str]
+) -> None:
+    """The end-user check's whole answer is remembered by everything its parts read: two deals
+    that differ in one such input, assessed by turns on one engine in either order (four
+    times, so that each answer is remembered and then returned again), each get what an
+    engine seeing it first reports."""
+    fresh = []
+    for n, document in enumerate((first, second)):
+        directory = tmp_path / f"fresh{n}"
+        directory.mkdir()
+        fresh.append(_published(hrdd.Engine.from_policy(_policy(directory, standins)).assess(document)))
+        forget_extensions(directory)
+    assert fresh[0][1] != fresh[1][1], "the two deals must differ in what the plugin reports"
+    for order in ((0, 1), (1, 0)):
+        directory = tmp_path / f"order{order[0]}"
+        directory.mkdir()
+        engine = hrdd.Engine.from_policy(_policy(directory, standins))
+        for _ in range(4):
+            for n in order:
+                assert _published(engine.assess((first, second)[n])) == fresh[n]
+        forget_extensions(directory)
