@@ -448,14 +448,14 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
 
         def write_ready() -> None:
             while pending:
-                if os.getppid() != setup.parent:
-                    os._exit(1)  # orphaned: nothing more may be written (a --resume may be running)
                 current = turn.value
                 result = pending.pop(current, None)
                 if result is None:
                     if current == _STOP:
                         pending.clear()
                     return
+                if os.getppid() != setup.parent:  # asked only before writing: a system call
+                    os._exit(1)  # orphaned: nothing more may be written (a --resume may be running)
                 _write_all(fd, result.lines)
                 write_behind.wrote(os.lseek(fd, 0, os.SEEK_CUR))  # the file's end: written in turn
                 turn.value = _STOP if result.log_failure is not None else current + 1
