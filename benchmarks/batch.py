@@ -203,7 +203,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000, help="transactions in the large run")
     parser.add_argument("--policy", default=str(DEFAULT_POLICY), help="policy to assess under")
-    parser.add_argument("--chunk-size", type=int, default=64, help="lines per chunk")
+    from hrdd.batch import DEFAULT_CHUNK_SIZE
+
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=DEFAULT_CHUNK_SIZE,
+        help=f"lines per chunk (default {DEFAULT_CHUNK_SIZE}, as hrdd batch)",
+    )
     parser.add_argument("--dir", help="where to write the corpus and outputs (default: a temporary dir)")
     parser.add_argument(
         "--shapes",
