@@ -71,9 +71,11 @@ ERROR_KINDS = ("invalid_json", "invalid_transaction", "internal_error")
 # until written, which bounds the chunk.
 DEFAULT_CHUNK_SIZE = 256
 META_FORMAT = 1  # the sidecar's layout version
-# Chunks in flight per worker: enough that no worker waits for the parent, few enough that
-# memory stays flat (a chunk's output is chunk_size reports of some tens of KB each).
-_IN_FLIGHT_PER_WORKER = 3
+# Chunks in flight per worker: the one it assesses and one waiting for it, so that no worker
+# waits for the parent (a chunk takes tens of ms to assess, the parent a fraction of one to
+# hand it out); no more, since a worker holds a finished chunk's output (chunk_size reports
+# of some tens of KB each) until its turn to write comes.
+_IN_FLIGHT_PER_WORKER = 2
 
 
 class BatchLogError(HrddError):
