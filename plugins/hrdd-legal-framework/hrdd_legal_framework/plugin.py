@@ -158,6 +158,12 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
     return PluginSetup(data=data.datasets, state=LegalFramework(data))
 
 
+# How many bearings the check remembers (see LegalFramework.bearings): a catalogue's batch
+# makes a few thousand; deals that each list their own clauses make one per subset, without
+# end.
+BEARINGS_SIZE = 8192
+
+
 @attrs.frozen
 class LegalFramework:
     """The plugin's state in one engine: the legal data, and what the check worked out with it,
@@ -168,10 +174,17 @@ class LegalFramework:
     data: LegalData
     # The items as the check sees them, by item (see item_views).
     views: Memory[tuple[Any, ...], ItemView] = attrs.field(factory=lambda: Memory(4096), repr=False)
-    # What bears on one item for an end user reviewed whatever the contract and design, with the
-    # one object for each distinct bearing made of it (see _bearings); then what every concerns
-    # finding about an end user reviewed starts and ends with (see _framing).
+    # What bears on one item for an end user reviewed whatever the contract and design, and the
+    # one object for each distinct bearing made of an exposure, by the exposure (its identity)
+    # and what is missing of the clauses and design safeguards that mitigate it (see _bearings);
+    # then what every concerns finding about an end user reviewed starts and ends with (see
+    # _framing). Deals that list their clauses afresh make many bearings of one exposure (every
+    # subset of its clauses and safeguards): they share one bound rather than each exposure
+    # keeping its own.
     exposures: Memory[tuple[Any, ...], Exposure] = attrs.field(factory=lambda: Memory(4096), repr=False)
+    bearings: Memory[tuple[Any, ...], Bearing] = attrs.field(
+        factory=lambda: Memory(BEARINGS_SIZE), repr=False
+    )
     framings: Memory[Reviewed, Framing] = attrs.field(factory=Memory, repr=False)
     # The findings about the end users reviewed (see _review; the first two keep recurring keys). A
     # finding about all of a deal's items has a key per combination of items (and of their
@@ -655,13 +668,12 @@ def _concerns_bearing(
 @attrs.define(eq=False)
 class Exposure:
     """What bears on one item for one end user reviewed whatever the contract and the item's
-    design safeguards, and the bearings made of it so far, by what is missing of the clauses
-    and design safeguards that mitigate it (a few: subsets of the data's)."""
+    design safeguards. Compared and hashed by identity: the bearings made of it are remembered
+    by it (LegalFramework.bearings), and a key holding it keeps it alive."""
 
     view: ItemView
     basis: Concerns
     linked: bool
-    bearings: dict[tuple[tuple[str, ...], tuple[str, ...]], Bearing] = attrs.field(factory=dict)
 
 
 def _bearings(
@@ -677,7 +689,7 @@ def _bearings(
     bearing by the exposure and what is missing of the contract's clauses and the item's
     design safeguards."""
     clauses = transaction.contract.clauses
-    memory = state.exposures
+    memory, made = state.exposures, state.bearings
     country, sector, agency, linked = reviewed.country, reviewed.sector, reviewed.agency, reviewed.linked
     bearings = []
     for view, item in zip(views, transaction.items, strict=True):
@@ -688,14 +700,13 @@ def _bearings(
             exposure = memory.keep(key, Exposure(view, found, linked))
         basis = exposure.basis
         missing = (
+            exposure,
             tuple(_filterfalse(clauses.__contains__, basis.clauses)) if basis.clauses else (),
             tuple(_filterfalse(item.design_safeguards.__contains__, basis.design)) if basis.design else (),
         )
-        bearing = exposure.bearings.get(missing)
+        bearing = made.get(missing)
         if bearing is None:
-            bearing = exposure.bearings[missing] = _bearing(
-                exposure, *missing, config["concerns_escalate_at"]
-            )
+            bearing = made.keep(missing, _bearing(*missing, config["concerns_escalate_at"]))
         bearings.append(bearing)
     return tuple(bearings)
 

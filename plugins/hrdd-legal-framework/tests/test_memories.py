@@ -197,3 +197,34 @@ def test_deals_differing_in_one_input_of_a_bearing_get_their_own_findings(
     assert fresh["first"] != fresh["second"]
     for which, findings in in_both_orders(tmp_path, first, second, law_findings):
         assert findings == fresh[which]
+
+
+def test_deals_listing_their_own_clauses_keep_the_remembered_bearings_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every subset of a contract's clauses that mitigate a concern makes its own bearing of
+    the same exposure. Deals that each list their own clauses must not make the memory grow
+    without end: it holds at most its bound, and every deal is told what an engine that
+    never forgets tells it, the first time and again after the memory forgot."""
+    import itertools
+
+    def findings(assessment: hrdd.Assessment) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in assessment.findings if f.plugin == PLUGIN]
+
+    subsets = [list(c) for n in range(len(ALL_CLAUSES) + 1) for c in itertools.combinations(ALL_CLAUSES, n)]
+    documents = []
+    for clauses in subsets[:80]:
+        document = deal(CAMERA, SAUDI_POLICE)
+        document["contract"] = {"clauses": clauses}
+        documents.append(document)
+    unbounded = engine(tmp_path / "unbounded")
+    expected = [findings(unbounded.assess(document)) for document in documents]
+    made = len(unbounded.plugins.by_name[PLUGIN].state.bearings)
+    assert made > 4  # distinct bearings: more than the bound below
+
+    monkeypatch.setattr(plugin, "BEARINGS_SIZE", 4)
+    bounded = engine(tmp_path / "bounded")
+    for _ in range(2):
+        assert [findings(bounded.assess(document)) for document in documents] == expected
+        assert len(bounded.plugins.by_name[PLUGIN].state.bearings) <= 4
+    assert any(f["rule_id"] == plugin.CONCERNS for told in expected for f in told)
