@@ -29,9 +29,10 @@ file, as byte ranges the forked workers read themselves (the parent only finds w
 ``chunk_size`` lines end, and a worker checks the range still holds them); from a pipe, or
 where workers are spawned, as raw lines. Each worker appends a finished chunk's lines to
 the partial output itself when the chunk's turn comes (chunk ``i`` right after chunk
-``i - 1``), so the 50-odd KB of each report never pass through the parent. Every worker assesses as of the one date the batch
-chose, so a batch that crosses midnight is consistent, and the output is byte for byte
-what one worker writes except for the ``assessed_at`` times. A worker dies with its parent.
+``i - 1``), so the 50-odd KB of each report never pass through the parent. Every worker
+assesses as of the one date the batch chose, so a batch that crosses midnight is
+consistent, and the output is byte for byte what one worker writes except for the
+``assessed_at`` times. A worker dies with its parent.
 
 With a decision log, each decision is appended (and synced) before its line is written: a
 decision in the output is always in the log. A line assessed and logged just
