@@ -277,8 +277,6 @@ class Engine:
         }
         self._stamp: tuple[int, str] = (-1, "")  # (second, its ISO time): see _assessed_at
         self._safeguards: dict[tuple[str, tuple[str, ...]], RequiredSafeguard] = {}
-        # The safeguard each (remediation, rule) asks for alone (see _asks).
-        self._safeguards_asked: dict[tuple[str, str], RequiredSafeguard] = {}
         self._records: dict[tuple[str, str, str | None, str, int], CheckRecord] = {}
         self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
         self._calls["hrdd_transaction_facts"] = self._facts_in_dependency_order()
@@ -769,13 +767,7 @@ class Engine:
         (once per finding a plugin hands out again), so that a decision whose findings each ask
         for a safeguard of their own (the usual one) has its required safeguards at hand."""
         if rank >= _ACTION_RANK and finding.remediation and finding.outcome is not _ERROR:
-            remediation, rule = finding.remediation, finding.rule_id
-            found = self._safeguards_asked.get((remediation, rule))
-            if found is None:
-                if len(self._safeguards_asked) >= ENFORCED_CACHE_SIZE:
-                    self._safeguards_asked.clear()
-                found = self._safeguards_asked[remediation, rule] = RequiredSafeguard(remediation, (rule,))
-            return found
+            return self._required_safeguard(finding.remediation, (finding.rule_id,))
         return None
 
     def _required_safeguards(self, ranked: list[_Ranked]) -> tuple[RequiredSafeguard, ...]:
