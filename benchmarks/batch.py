@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000, help="transactions in the large run")
     parser.add_argument("--policy", default=str(DEFAULT_POLICY), help="policy to assess under")
-    from hrdd.batch import DEFAULT_CHUNK_SIZE
+    from hrdd.batch import DEFAULT_CHUNK_SIZE, keep_freed_memory
 
     parser.add_argument(
         "--chunk-size",
@@ -229,8 +229,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"hrdd {core_version()} · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
         f"policy {Path(args.policy).name} · load average before {os.getloadavg()[0]:.2f}"
     )
-    from hrdd.batch import keep_freed_memory
-
     keep_freed_memory()  # the breakdown below runs as hrdd batch would
     counted = ("parse JSON line", "Engine.assess", "report JSON")
     for shape in shapes:

@@ -223,7 +223,7 @@ def _error_note(summary: BatchSummary) -> str:
 
 class _LineOutcome(NamedTuple):
     """What became of one line: its decision (None for an error record) and waived count. (A
-    named tuple: a worker sends 64 of them per chunk, and a tuple pickles in C.)"""
+    named tuple: a worker sends one per line of each chunk, and a tuple pickles in C.)"""
 
     line: int
     decision: str | None
