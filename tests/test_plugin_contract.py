@@ -399,3 +399,56 @@ def test_the_report_names_the_facts_weighed_and_who_published_them(
     assert report["facts"] == {"destination.risk_tier": {"value": "very_high", "source": "publisher"}}
     schema = json.loads((Path(__file__).parents[1] / "schemas" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(report)
+
+
+REPUBLISHER = """
+from hrdd import PluginInfo, hookimpl
+
+
+@hookimpl
+def hrdd_plugin_info():
+    # Reads the risk level, so it runs after hrdd-contract-safeguards' facts hook assessed the
+    # risk from the government link it then publishes again, as an int equal to the bool.
+    return PluginInfo(
+        publishes=("end_user.government_linked",),
+        reads=("transaction.risk_level",),
+        description="test stand-in",
+    )
+
+
+@hookimpl
+def hrdd_transaction_facts(transaction, context):
+    linked = context.fact("end_user.government_linked")
+    return {"end_user.government_linked": int(linked)} if isinstance(linked, bool) else {}
+"""
+
+
+def test_a_fact_published_again_with_an_equal_value_keeps_the_first_value_and_source(
+    write_policy: Any,
+) -> None:
+    """A second publisher's equal value of another type (1 for True) replaces nothing: the
+    fact keeps the first value and source, and what the checks weigh (hrdd-contract-safeguards
+    reads the government link both in its facts hook and in its check) is what they would
+    weigh without the second publisher."""
+    import json
+    from pathlib import Path
+
+    baseline = Path(__file__).resolve().parents[1] / "policies" / "baseline.toml"
+    example = Path(__file__).resolve().parents[1] / "policies" / "examples" / "acme" / "transactions"
+    document = json.loads((example / "port-thermal-cameras.json").read_text(encoding="utf-8"))
+    extended = write_policy(
+        f'[policy]\nname = "republish"\nversion = "1"\nextends = {json.dumps(str(baseline))}\n'
+        '[plugins.republisher]\npath = "republisher.py"\n',
+        {"republisher.py": REPUBLISHER},
+    )
+    alone = hrdd.Engine.from_policy(baseline, lock=False).assess(document)
+    both = hrdd.Engine.from_policy(extended, lock=False).assess(document)
+
+    value, source = both.facts["end_user.government_linked"]
+    assert value is alone.facts["end_user.government_linked"][0] and type(value) is bool
+    assert source == alone.facts["end_user.government_linked"][1] != "republisher"
+    contract = [(f.rule_id, f.message) for f in both.findings if f.plugin == "hrdd-contract-safeguards"]
+    assert contract == [
+        (f.rule_id, f.message) for f in alone.findings if f.plugin == "hrdd-contract-safeguards"
+    ]
+    assert not any(f.rule_id == "HRDD-CORE-004" for f in both.findings)

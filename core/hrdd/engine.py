@@ -520,15 +520,18 @@ class Engine:
             return
         for name, value in published.items():
             source = facts.sources.get(name)
-            if source is not None and facts.values[name] != value:
+            if source is None:
+                facts.values[name] = value
+                facts.sources[name] = call.plugin
+            elif facts.values[name] != value:
                 message = (
                     f"{call.plugin} and {source} publish different values for fact {name!r} "
                     f"({value!r} and {facts.values[name]!r}); checks that weigh it cannot be trusted"
                 )
                 findings.append(self._error(call.plugin, hook, None, RULE_CONFLICTING_FACTS, message))
-                continue
-            facts.values[name] = value
-            facts.sources.setdefault(name, call.plugin)
+            # else the same value again (perhaps of another type that compares equal, 1 for
+            # True): the first value published stands, with its source. A fact is never
+            # replaced, so what a hook read of the facts stays true (a plugin may rely on it).
 
     def _acceptable(
         self, call: _Call, published: Any, findings: list[_Ranked], checks: list[CheckRecord]

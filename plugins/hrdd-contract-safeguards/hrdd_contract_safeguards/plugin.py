@@ -214,8 +214,8 @@ def assessed_risk(transaction: Transaction, context: CheckContext) -> Assessed:
 
     The facts hook asks first and the check asks again for the same transaction in the same
     assessment: the check gets the very answer the facts hook published the risk level of,
-    unless a fact the risk reads was published in between (facts are only ever added: the
-    ones added since are the last in the mapping). ``reads`` orders the facts hooks so that
+    unless a fact the risk reads was published in between (the engine only ever adds facts,
+    never replaces one: the ones added since are the last in the mapping). ``reads`` orders the facts hooks so that
     none is, but that is checked, not assumed."""
     state: State = context.state
     facts = context.facts
