@@ -163,25 +163,20 @@ def hrdd_plugin_info() -> PluginInfo:
 
 # How many distinct end-user reviews an engine remembers (see hrdd_check_end_user).
 MEMO_SIZE = 1024
-# The config values the check reads (the data paths are read by hrdd_configure only).
-CHECK_CONFIG = tuple(key for key in CONFIG_SCHEMA if key not in ("data", "sanctions_exposure"))
 
 
 @hookimpl
 @attrs.frozen
 class State:
     """What the checks read: the country records and the sanctions-exposed destinations, and
-    the findings of end-user reviews already made (per engine: see hrdd_check_end_user)."""
+    the findings of end-user reviews already made (per engine: see hrdd_check_end_user). One
+    per engine, made by hrdd_configure from the engine's config: the config is no part of any
+    key."""
 
     countries: CountryData
     exposure: Mapping[str, str]
     reviews: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
         factory=lambda: Memory(MEMO_SIZE), eq=False, repr=False
-    )
-    # The config the checks were last given, and the part of it a review reads (in its key).
-    # (One slot of a list: the state is frozen, this cache is not.)
-    settings: list[tuple[Any, tuple[Any, ...]]] = attrs.field(
-        factory=lambda: [(None, ())], eq=False, repr=False
     )
 
 
@@ -820,21 +815,13 @@ def _sanctions_exposure(
     )
 
 
-def _settings(state: State, config: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The config values a review reads, as a key: worked out again only when the config
-    object changes (an engine gives its checks the same one every time)."""
-    settings = state.settings[0]
-    if settings[0] is not config:
-        settings = state.settings[0] = (config, tuple(config[name] for name in CHECK_CONFIG))
-    return settings[1]
-
-
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
     """The review of the end user and its destination. Its findings depend on nothing but the
     key below: the end user as the rules read it (not its stated end use or related parties),
     the events, the day the data's age is measured on, the items' potential (the highest, and
-    which item has it), the government link (with the fact it may rest on) and the thresholds.
+    which item has it) and the government link (with the fact it may rest on); the thresholds
+    are the engine's config, which the state belongs to.
     A customer's deals repeat these, so each distinct review is made once per engine and the
     same (immutable) answer is returned again for the same key."""
     state: State = context.state
@@ -842,6 +829,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     end_user = transaction.end_user
     potential = Potential(transaction, context)
     linked, link_reason = government_link(transaction, context)
+    reference = context.reference(transaction)
     key = (
         end_user.name,
         end_user.country,
@@ -851,22 +839,17 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
         end_user.misuse_reports,
         end_user.other_end_users,
         transaction.events,
-        context.reference(transaction),
+        reference,
         potential.value,
         potential.item,
         linked,
         link_reason,
-        _settings(state, config),
     )
     findings = state.reviews.get(key)
     if findings is None:
         findings = state.reviews.keep(
             key,
-            tuple(
-                _review(
-                    transaction, state, config, potential, linked, link_reason, context.reference(transaction)
-                )
-            ),
+            tuple(_review(transaction, state, config, potential, linked, link_reason, reference)),
         )
     return findings
 
