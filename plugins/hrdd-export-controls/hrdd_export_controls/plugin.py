@@ -110,10 +110,10 @@ class State:
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
-        # hrdd_check_item's whole answers (see there), and findings one by one: keys start
+        # The checks' whole answers: hrdd_check_item's (see there) and hrdd_check_end_user's
+        # (("age", the deal's CheckContext.reference)); and findings one by one: keys start
         # with what the finding is ("NLR", "EAR99", "embargo", "domestic", ...: a Finding;
-        # "review": a Finding or None; "age": hrdd_check_end_user's whole answer, keyed by the
-        # CheckContext.reference of the deal).
+        # "review": a Finding or None).
         self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
         self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)
 
@@ -626,10 +626,10 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     state: State = context.state
     reference = context.reference(transaction)
     key = ("age", reference)
-    answer = state.findings.get(key)
+    answer = state.answers.get(key)
     if answer is None:
-        answer = state.findings.keep(key, _data_age_findings(state.tables, reference, context))
-    return cast(tuple[Finding, ...], answer)
+        answer = state.answers.keep(key, _data_age_findings(state.tables, reference, context))
+    return answer
 
 
 def _data_age_findings(tables: Tables, reference: Reference, context: CheckContext) -> tuple[Finding, ...]:

@@ -325,6 +325,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     # Everything subjects() reads (the parties as the transaction gives them: no list of
     # Subjects is built until the key is new), and the day the data's age is measured against
     # (and which one).
+    reference = context.reference(transaction)
     key = (
         end_user.name,
         end_user.country,
@@ -332,11 +333,13 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
         end_user.related_parties,
         end_user.other_end_users,
         transaction.parties,
-        context.reference(transaction),
+        reference,
     )
     findings = state.answers.get(key)
     if findings is None:
-        findings = state.answers.keep(key, tuple(_check(transaction, context, data, subjects(transaction))))
+        findings = state.answers.keep(
+            key, tuple(_check(transaction, context, data, subjects(transaction), reference))
+        )
     designations = _designations(context.fact("screening.hits"), data)
     # Without screening hits (the usual answer), the remembered answer itself: the engine
     # then reuses it whole.
@@ -414,7 +417,11 @@ def _designations(hits: Any, data: ProgrammeData) -> list[Finding]:
 
 
 def _check(
-    transaction: Transaction, context: CheckContext, data: ProgrammeData, found_subjects: list[Subject]
+    transaction: Transaction,
+    context: CheckContext,
+    data: ProgrammeData,
+    found_subjects: list[Subject],
+    reference: Reference,
 ) -> list[Finding]:
     findings: list[Finding] = []
     # (programme id, effect) -> subjects, in the order found, so one finding names them all.
@@ -454,7 +461,7 @@ def _check(
                 guidance=CLAUSES,
             )
         )
-    age = _data_age(data, context.config, context.reference(transaction))
+    age = _data_age(data, context.config, reference)
     if age is not None:
         findings.append(age)
     return findings
