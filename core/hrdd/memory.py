@@ -30,6 +30,34 @@ V = TypeVar("V")
 DEFAULT_SIZE = 1024
 
 
+class Sightings:
+    """Which keys were seen before, as marks (each key's hash, a plain int, so that nothing
+    the key holds is kept alive), forgetting every mark at once when ``size`` are held.
+
+    Two keys of one hash make the second look seen already: "seen before" is a hint for
+    whether to remember or look up a value, never an answer in itself."""
+
+    __slots__ = ("_marks", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._marks: set[int] = set()
+
+    def first(self, key: Hashable) -> bool:
+        """Whether ``key`` is seen for the first time (it is noted either way)."""
+        mark = hash(key)
+        marks = self._marks
+        if mark in marks:
+            return False
+        if len(marks) >= self.size:
+            marks.clear()
+        marks.add(mark)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._marks)
+
+
 class Memory(dict[K, V]):
     """A dict that forgets everything when it is full, then fills again: a safety bound on
     memory for long batches, at no cost per lookup (``get`` is the dict's own). The working
@@ -42,7 +70,7 @@ class Memory(dict[K, V]):
         if size < 1:
             raise ValueError(f"a memory holds at least one value, not {size}")
         self.size = size
-        self._seen: set[int] = set()  # hashes of keys seen once (see keep_recurring)
+        self._seen = Sightings(4 * size)  # keys seen once (see keep_recurring)
 
     def keep(self, key: K, value: V) -> V:
         """Remember ``value`` under ``key`` and return it."""
@@ -59,16 +87,12 @@ class Memory(dict[K, V]):
         every deal has its own, hardly a key comes back, and remembering each value would only
         keep findings alive for the garbage collector to go through again and again (and a
         finding a plugin keeps is one the engine must copy rather than fill in place). A key
-        seen once is marked by its hash, a plain int: two keys of the same hash only let a
-        value in one deal early, never a wrong one (the value is still stored by its key)."""
-        mark = hash(key)
-        seen = self._seen
-        if mark in seen:
-            return self.keep(key, value)
-        if len(seen) >= 4 * self.size:
-            seen.clear()
-        seen.add(mark)
-        return value
+        seen once is marked by its hash (:class:`Sightings`): two keys of the same hash only
+        let a value in one deal early, never a wrong one (the value is still stored by its
+        key)."""
+        if self._seen.first(key):
+            return value
+        return self.keep(key, value)
 
     def __repr__(self) -> str:
         return f"Memory({len(self)} of {self.size})"

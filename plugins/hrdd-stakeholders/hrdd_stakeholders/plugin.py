@@ -32,7 +32,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
-from hrdd.memory import Memory
+from hrdd.memory import Memory, Sightings
 from hrdd_stakeholders.rules import StakeholderRules, default_data_path, rules_for
 
 STAKEHOLDERS = "draft-2019:consideration-5"
@@ -182,32 +182,34 @@ class Stakeholders:
     close_to_government: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
     state_owned: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
     sole_end_user_unknown: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
-    # The contracts seen, by the hash of their clauses (a plain int: two contracts of the same
-    # hash only let one be looked up early, never a wrong answer; see hrdd_check_end_user).
-    contracts: set[int] = attrs.field(factory=set, repr=False)
+    # hrdd_check_end_user's whole answers, by the review (its identity) and what the other parts
+    # read besides, kept once their key recurs; and the contracts seen, by their clauses (see
+    # hrdd_check_end_user).
+    answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
+        factory=lambda: Memory(ANSWERS_SIZE), repr=False
+    )
+    contracts: Sightings = attrs.field(factory=lambda: Sightings(CONTRACTS_NOTED), repr=False)
     # The last transaction's opacity, with the transaction (one slot of a list, replaced whole):
     # the facts hook and the end-user check both ask for it.
     last_opacity: list[tuple[Any, Opacity | None]] = attrs.field(factory=lambda: [(None, None)], repr=False)
 
 
 # The contracts the end-user check notes (forgotten all at once when full), and the whole
-# answers one review keeps.
+# answers it keeps (for all reviews together).
 CONTRACTS_NOTED = 4096
-ANSWERS_PER_REVIEW = 64
+ANSWERS_SIZE = 8192
 
 
 @attrs.frozen(eq=False)
 class Review:
     """The parts of the end-user check's answer that read neither the contract nor the risk
     tier (kept at once, by the end user's fields, its related parties, the KYC answers, the
-    parties, the stakes and the opacity), and the whole answers given with them, by what the
-    other parts read besides (see hrdd_check_end_user)."""
+    parties, the stakes and the opacity). Compared and hashed by identity: the whole answers
+    given with it are remembered by it (Stakeholders.answers), and a key holding it keeps it
+    alive."""
 
     end_user_checks: tuple[Finding, ...]
     party_checks: tuple[Finding, ...]
-    answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
-        factory=lambda: Memory(ANSWERS_PER_REVIEW)
-    )
 
 
 # --------------------------------------------------------------------------------------
@@ -560,20 +562,22 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> Sequ
     if review is None:
         review = state.reviews.keep(key, _review(transaction, context, stakes, opacity))
     clauses = transaction.contract.clauses
-    mark = hash(clauses)
-    contracts = state.contracts
-    if mark not in contracts:  # the first deal with this contract: noted only
-        if len(contracts) >= CONTRACTS_NOTED:
-            contracts.clear()
-        contracts.add(mark)
+    if state.contracts.first(clauses):  # the first deal with this contract: noted only
         return _answer(transaction, context, stakes, review, remember=False)
     tier = context.fact(RISK_TIER)
     if tier is not None and type(tier) is not str:
         return _answer(transaction, context, stakes, review)
-    rest = (clauses, end_user.sole_end_user, end_user.other_end_users, tier, context.fact_source(RISK_TIER))
-    answer = review.answers.get(rest)
+    asked = (
+        review,
+        clauses,
+        end_user.sole_end_user,
+        end_user.other_end_users,
+        tier,
+        context.fact_source(RISK_TIER),
+    )
+    answer = state.answers.get(asked)
     if answer is None:
-        answer = review.answers.keep_recurring(rest, tuple(_answer(transaction, context, stakes, review)))
+        answer = state.answers.keep_recurring(asked, tuple(_answer(transaction, context, stakes, review)))
     return answer
 
 

@@ -310,3 +310,30 @@ def test_the_end_user_check_follows_each_input_it_reads(
             for n in order:
                 assert _published(engine.assess((first, second)[n])) == fresh[n]
         forget_extensions(directory)
+
+
+def test_the_whole_answers_of_every_review_share_one_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end-user check's whole answers are kept for all end users reviewed in one memory:
+    however many contracts and end users come, it holds at most its bound, and every deal is
+    told what an engine seeing it first reports."""
+    monkeypatch.setattr(plugin, "ANSWERS_SIZE", 2)
+    clauses = FULL_CONTRACT["clauses"]
+    documents = [
+        make_transaction(end_user=end_user, contract={**FULL_CONTRACT, "clauses": clauses[:cut]})
+        for end_user in (MUNICIPAL_POLICE, RETAILER)
+        for cut in (len(clauses), len(clauses) - 1, len(clauses) - 2)
+    ]
+    fresh = []
+    for n, document in enumerate(documents):
+        directory = tmp_path / f"fresh{n}"
+        directory.mkdir()
+        fresh.append(_published(hrdd.Engine.from_policy(write_policy(directory)).assess(document)))
+    directory = tmp_path / "bounded"
+    directory.mkdir()
+    engine = hrdd.Engine.from_policy(write_policy(directory))
+    for _ in range(3):  # a whole answer is kept from its key's second sighting on
+        for document, expected in zip(documents, fresh, strict=True):
+            assert _published(engine.assess(document)) == expected
+            assert len(engine.plugins.by_name[PLUGIN].state.answers) <= 2
