@@ -115,9 +115,10 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 # of a dozen products, each in three positions, a few configurations and customisation
 # requests, sold to a handful of kinds of end user, makes a few thousand item answers.
 MEMORY_SIZE = 4096
-# How many answers hrdd_check_item keeps for one configuration: one per kind of end user
-# (and name, customisation kind and merged profile) the configuration is sold to.
-ANSWERS_PER_CONFIGURATION = 64
+# How many answers hrdd_check_item keeps, for all configurations together: one per
+# configuration and kind of end user (and name, customisation kind and merged profile) it is
+# sold to.
+ANSWERS_SIZE = 4 * MEMORY_SIZE
 
 V = TypeVar("V")
 _UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
@@ -130,6 +131,7 @@ class State:
     the engine's own, so it is no part of any key."""
 
     __slots__ = (
+        "answers",
         "bases",
         "configurations",
         "end_uses",
@@ -143,10 +145,11 @@ class State:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        # Item configurations (each with its profile and hrdd_check_item's answers for it), and
-        # what profiles derive from an item's texts, categories and capabilities (its design
-        # safeguards aside).
+        # Item configurations (each with its profile), hrdd_check_item's answers by the
+        # configuration (its identity) and the rest of what they read, and what profiles derive
+        # from an item's texts, categories and capabilities (its design safeguards aside).
         self.configurations: Memory[tuple[Any, ...], Configuration] = Memory(MEMORY_SIZE)
+        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(ANSWERS_SIZE)
         self.bases: Memory[tuple[Any, ...], Basis] = Memory(MEMORY_SIZE)
         # The configuration the profile hook found for the deal's item at each position, with
         # the item: hrdd_check_item, called with the very same item, takes it from here instead
@@ -285,15 +288,16 @@ class Basis:
 
 class Configuration:
     """An item as its profile reads it (id, position, categories, capabilities, texts and
-    design safeguards): its profile, and hrdd_check_item's answers for it, keyed by the rest of
-    what they read (see there). Only a configuration that recurs is remembered, and only it
-    remembers answers (``answers`` is None for one seen once: no later deal would find them)."""
+    design safeguards), with its profile. Compared and hashed by identity: hrdd_check_item's
+    answers for it are remembered by it (State.answers), and a key holding it keeps it alive.
+    Only a configuration that recurs is remembered, and only its answers are (``remembered``
+    is False for one seen once: no later deal would find them)."""
 
-    __slots__ = ("answers", "profile")
+    __slots__ = ("profile", "remembered")
 
     def __init__(self, profile: CapabilityProfile) -> None:
         self.profile = profile
-        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] | None = None
+        self.remembered = False
 
 
 def configuration(item: Item, state: State) -> Configuration:
@@ -322,16 +326,18 @@ def configuration(item: Item, state: State) -> Configuration:
         if basis is None:
             basis = state.bases.keep(basis_key, Basis(item, state))
         found = state.configurations.keep_recurring(key, Configuration(basis.profile(item)))
-        if key in state.configurations:  # remembered: its answers may be asked for again
-            found.answers = Memory(ANSWERS_PER_CONFIGURATION)
-    state.recent[item.index] = (item, found)
+        found.remembered = key in state.configurations  # then its answers may be asked for again
     return found
 
 
 @hookimpl
 def hrdd_item_profile(item: Item, transaction: Transaction, context: CheckContext) -> CapabilityProfile:
-    """The item's profile, the same (immutable) one for the same item fields (see configuration)."""
-    return configuration(item, context.state).profile
+    """The item's profile, the same (immutable) one for the same item fields (see
+    configuration), whose configuration hrdd_check_item then takes for the same item."""
+    state: State = context.state
+    found = configuration(item, state)
+    state.recent[item.index] = (item, found)
+    return found.profile
 
 
 # --------------------------------------------------------------------------------------
@@ -406,6 +412,7 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
     end_user = transaction.end_user
     # The rest of what the findings read: the configuration holds the item's other fields.
     key = (
+        found,
         None if profile is found.profile else profile,
         item.name,
         item.customization,
@@ -413,13 +420,12 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
         end_user.type,
         end_user.government_relationship,
     )
-    answers = found.answers
-    answer = None if answers is None else answers.get(key)
+    answer = state.answers.get(key) if found.remembered else None
     if answer is None:
         linked, link_reason = government_link(transaction, context.config)
         answer = _item_findings(item, profile, state, context.config, linked, link_reason)
-        if answers is not None:
-            answers.keep(key, answer)
+        if found.remembered:
+            state.answers.keep(key, answer)
     return answer
 
 

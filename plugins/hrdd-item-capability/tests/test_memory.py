@@ -238,3 +238,26 @@ def test_another_plugins_profile_of_the_item_gets_its_own_findings(merged_policy
     shared = hrdd.Engine.from_policy(merged_policy)
     for index in (0, 0, 1, 1, 0, 1, 0):
         assert report(shared.assess((plain, intercepting)[index])) == fresh[index]
+
+
+def test_the_answers_of_every_configuration_share_one_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hrdd_check_item's answers are kept for all configurations in one memory: however many
+    configurations and kinds of end user come, it holds at most its bound, and every deal is
+    told what an engine that remembers nothing tells it."""
+    from hrdd_item_capability import plugin
+
+    monkeypatch.setattr(plugin, "ANSWERS_SIZE", 4)
+    bounded = hrdd.Engine.from_policy(CAPABILITY_ONLY)
+    reference = forgetful(hrdd.Engine.from_policy(CAPABILITY_ONLY))
+    documents = [
+        deal(serial, end_user, customization_request=request)
+        for serial, (end_user, request) in enumerate(
+            (end_user, request)
+            for request in ("Integrate with the city's camera network", "Add a web dashboard", "None")
+            for end_user in (MINISTRY, RETAILER)
+        )
+    ]
+    for _ in range(3):  # a configuration's answers are kept from its second deal on
+        for document in documents:
+            assert report(bounded.assess(document)) == report(reference.assess(document))
+            assert len(bounded.plugins.by_name[PLUGIN].state.answers) <= 4
