@@ -68,19 +68,6 @@ RULES = (
 ENTRY_RULE = "HRDD-PUB-004"
 ENTRY_PREFIX = "public_report."
 _PREFIX_LENGTH = len(ENTRY_PREFIX)
-# The entry's fields (see _entry), and their evidence paths both ways (made once: an entry is
-# written and read for every deal).
-ENTRY_FIELDS = (
-    "destination_region",
-    "item_categories",
-    "end_user_sector",
-    "end_user_type",
-    "safeguards_applied",
-    "year",
-    "quarter",
-)
-_PATH_OF_FIELD = {name: ENTRY_PREFIX + name for name in ENTRY_FIELDS}
-_FIELD_OF_PATH = {path: name for name, path in _PATH_OF_FIELD.items()}
 
 RISK_LEVELS = ("low", "medium", "high", "critical")
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -449,7 +436,7 @@ def _entry_finding(inputs: EntryInputs, state: State, region: Any) -> Finding:
         f"{entry['destination_region'] or 'unknown region'}, {', '.join(entry['item_categories']) or 'no category'}, "
         f"{entry['end_user_sector'] or 'sector not stated'} {entry['end_user_type']}, "
         f"{entry['quarter'] or 'undated'} {entry['year'] or ''}".rstrip(),
-        evidence={_PATH_OF_FIELD[key]: value for key, value in entry.items()},
+        evidence={ENTRY_PREFIX + key: value for key, value in entry.items()},
         guidance=(REPORT,),
         subject="transaction",
     )
@@ -480,11 +467,7 @@ def hrdd_report_contribution(assessment: Assessment) -> Mapping[str, Any]:
             if finding.rule_id == ENTRY_RULE:
                 contribution = {"decision": assessment.decision.value}
                 for path, value in finding.evidence:
-                    # The paths the check writes are looked up, not tested and cut.
-                    name = _FIELD_OF_PATH.get(path)
-                    if name is not None:
-                        contribution[name] = value
-                    elif path.startswith(ENTRY_PREFIX):
+                    if path.startswith(ENTRY_PREFIX):
                         contribution[path[_PREFIX_LENGTH:]] = value
                 return contribution
     raise MissingEntryError(
