@@ -234,7 +234,9 @@ class _LineOutcome(NamedTuple):
 @attrs.frozen
 class _ChunkResult:
     """A chunk's output lines and what became of each; ``log_failure`` says why the chunk
-    stopped early (a required log refused a record: ``lines`` end at the last logged line).
+    stopped early (a required log refused a record: ``lines`` end at the last logged line),
+    ``changed`` why a worker could not read it at all (the input file changed under the
+    batch: the problems, as (source, path, message)).
     The lines are kept in pieces (a report's pieces join to its line, which ends in a
     newline) and written with gathering writes: joining them first would copy some megabytes
     per chunk for nothing."""
@@ -244,6 +246,7 @@ class _ChunkResult:
     logged: int = 0
     log_warnings: int = 0
     log_failure: str | None = None
+    changed: tuple[tuple[str, str, str], ...] = ()
 
 
 _Chunk = list[tuple[int, bytes]]  # (input line number, raw line) for each non-blank line
@@ -465,7 +468,8 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
                     os._exit(1)  # orphaned: nothing more may be written (a --resume may be running)
                 _write_all(fd, result.lines)
                 write_behind.wrote(os.lseek(fd, 0, os.SEEK_CUR))  # the file's end: written in turn
-                turn.value = _STOP if result.log_failure is not None else current + 1
+                stops = result.log_failure is not None or result.changed
+                turn.value = _STOP if stops else current + 1
                 results.put(("done", current, attrs.evolve(result, lines=())))  # counts only
 
         assessor.between_lines = write_ready
@@ -482,7 +486,14 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
             index, chunk = task
             if type(chunk) is _Span:
                 assert setup.input_fd is not None
-                chunk = _read_span(setup.input_fd, chunk, setup.source)
+                try:
+                    chunk = _read_span(setup.input_fd, chunk, setup.source)
+                except InputError as exc:  # the input changed: said when this chunk's turn comes,
+                    # so every line before it is written, and the first changed chunk is the one named
+                    changed = tuple((p.source, p.path, p.message) for p in exc.problems)
+                    pending[index] = _ChunkResult((), (), changed=changed)
+                    write_ready()
+                    continue
             pending[index] = assessor.assess_chunk(chunk)
             write_ready()
         while pending:  # the input is done: wait for the turns of the chunks still here
@@ -490,7 +501,7 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
             if pending:
                 time.sleep(0.001)
         os.close(fd)
-    except InputError as exc:  # the input changed under the batch
+    except InputError as exc:  # bad input found in the worker itself
         turn.value = _STOP
         results.put(("input", index, [(p.source, p.path, p.message) for p in exc.problems]))
     except OSError as exc:  # the disk refused the output: said as such by the parent
@@ -1087,6 +1098,8 @@ def _run_workers(
                 raise InputError(Problem(*problem) for problem in payload)
             if kind == "crash":
                 raise RuntimeError(f"a batch worker failed:\n{payload}")
+            if payload.changed:
+                raise InputError(Problem(*problem) for problem in payload.changed)
             written += 1
             _count_result(payload, summary)
             if progress is not None:
