@@ -3,12 +3,14 @@
 Everything is measured in one run on the same machine and printed side by side with the
 ratio (shared machines are noisy; ratios travel better than absolute figures):
 
-    python benchmarks/batch.py [--count 100000] [--shapes catalogue,varied]
+    python benchmarks/batch.py [--count 100000] [--shapes orderbook,catalogue,varied]
                                [--policy benchmarks/baseline-without-screening.toml]
 
-- for each shape of the corpus (``benchmarks/corpus.py``: ``catalogue``, what an exporter's
-  order system sends, products with one classification and a standard configuration and
-  customers with framework contracts; ``varied``, every list drawn afresh for every deal),
+- for each shape of the corpus (``benchmarks/corpus.py``: ``orderbook``, an exporter's order
+  book at a realistic size, 1,500 customers with framework contracts, 104 product models
+  with standard configurations, deals dated over most of a year; ``catalogue``, the same
+  way of drawing lists over seven customers, thirteen products and one date; ``varied``,
+  every list drawn afresh for every deal),
   writes N realistic transactions to a JSON Lines file, and N/10 and N/2 to others;
 - runs the batch (``hrdd.batch.run_batch``, what ``hrdd batch`` runs, in a child process)
   over each with ``workers=1`` and ``workers=2``, and reports lines per second (the batch's
@@ -214,8 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", help="where to write the corpus and outputs (default: a temporary dir)")
     parser.add_argument(
         "--shapes",
-        default=",".join(("catalogue", "varied")),
-        help="corpus shapes to run, comma-separated (benchmarks/corpus.py; default: catalogue,varied)",
+        default=",".join(corpus.SHAPES_BY_DEFAULT),
+        help="corpus shapes to run, comma-separated (benchmarks/corpus.py; default: "
+        f"{','.join(corpus.SHAPES_BY_DEFAULT)})",
     )
     args = parser.parse_args(argv)
 

@@ -5,7 +5,7 @@ and municipal deals with few capabilities, some government deals with serious on
 with red flags in the customisation request. ``unique_text=True`` appends a serial to every
 free text so no per-text cache can help (the cold case).
 
-Two shapes of the same mix (``shape=``):
+Three shapes of the same mix (``shape=``):
 
 - ``"varied"`` (the default): every list is drawn afresh for every deal, in a random order:
   each item's classification among three ECCNs, its design safeguards (any 0 to 5 of 7), the
@@ -16,7 +16,16 @@ Two shapes of the same mix (``shape=``):
   switched off, or an optional one on). A customer buys under its framework contract; one
   deal in five amends it (a clause struck or added). Lists come in the system's own order
   (the catalogue's), as any system writes them. The end users, items, requests, kinds,
-  quantities and values are drawn as in ``"varied"``.
+  quantities and values are drawn as in ``"varied"``. Seven customers, thirteen products, one
+  date: a small exporter's day.
+- ``"orderbook"``: the catalogue's way of drawing lists, over an order book of realistic
+  size: 1,500 customers (each one of the seven end users' profiles, in one of 49
+  destinations weighted towards the larger markets, with a framework contract of its own),
+  104 product models (eight per product, each with standard design safeguards of its own),
+  40 distributors (two deals in five are sold direct), and deals dated over 330 days. A few
+  large customers and best-selling models come most often (Zipf weights, exponent 0.9).
+  What a plugin remembers per customer, model, date or their combinations must hold a
+  working set this large to help.
 """
 
 from __future__ import annotations
@@ -239,7 +248,85 @@ FRAMEWORK_CONTRACTS: dict[str, list[str]] = {
         "human_rights_training",
     ],
 }
-SHAPES = ("varied", "catalogue")
+SHAPES = ("varied", "catalogue", "orderbook")
+SHAPES_BY_DEFAULT = ("orderbook", "catalogue", "varied")  # what benchmarks/batch.py runs
+
+
+# The order-book shape: an exporter's customers and catalogue at a realistic size. Every
+# customer is one of the seven end users' profiles (type, sector, relationship to the
+# government) in one of these destinations, weighted towards the larger markets; embargoed
+# and comprehensively sanctioned countries are left out, as an exporter's order book leaves
+# them out.
+DESTINATIONS: dict[str, int] = {
+    **dict.fromkeys(["US", "DE", "GB", "FR", "JP"], 6),
+    **dict.fromkeys(["NL", "ES", "IT", "SE", "PL", "KR", "AU", "CA", "CH", "SG", "AE", "SA", "IN", "BR"], 3),
+    **dict.fromkeys(
+        ["NO", "MX", "CO", "ZA", "TR", "EG", "KZ", "TH", "MY", "ID", "PH", "VN", "KE", "NG", "MA", "IL"], 2
+    ),
+    **dict.fromkeys(["HU", "GR", "RS", "CL", "AR", "PE", "BD", "PK", "UZ", "QA", "ET", "RW", "UG", "JO"], 1),
+}
+ORDERBOOK_CUSTOMERS = 1_500
+ORDERBOOK_VARIANTS = 8  # models per product
+ORDERBOOK_DISTRIBUTORS = 40
+ORDERBOOK_DAYS = 330  # deals dated over most of a year
+
+
+class _OrderBook:
+    """The order book's population, the same for every count and seed: customers (each with
+    its framework contract), product models (each with its standard design safeguards) and
+    distributors, and how often each comes (a few large customers place most orders)."""
+
+    def __init__(self, seed: int = 1729) -> None:
+        import datetime as dt
+
+        rng = random.Random(seed)
+        countries = list(DESTINATIONS)
+        weights = list(DESTINATIONS.values())
+        self.customers: list[tuple[dict[str, Any], list[str]]] = []
+        for number in range(ORDERBOOK_CUSTOMERS):
+            profile = rng.choice(END_USERS)
+            country = rng.choices(countries, weights)[0]
+            customer = {**profile, "name": f"{profile['name']} ({country}-{number:04d})", "country": country}
+            contract = _amended(rng, FRAMEWORK_CONTRACTS[profile["name"]], CLAUSES, 0.5)
+            self.customers.append((customer, contract))
+        self.customer_weights = _zipf(len(self.customers))
+        self.models: list[tuple[dict[str, Any], str, list[str]]] = []
+        for product in PRODUCTS:
+            eccn, standard = CATALOGUE[product["name"]]
+            for variant in range(1, ORDERBOOK_VARIANTS + 1):
+                model = {**product, "name": f"{product['name']}, model {variant}"}
+                self.models.append((model, eccn, _amended(rng, standard, SAFEGUARDS, 0.5)))
+        rng.shuffle(self.models)  # which models sell most, across the products
+        self.model_weights = _zipf(len(self.models))
+        self.distributors = [
+            {
+                "role": "distributor",
+                "name": f"Distribution Partner {number:02d}",
+                "country": rng.choices(countries, weights)[0],
+            }
+            for number in range(ORDERBOOK_DISTRIBUTORS)
+        ]
+        self.distributor_weights = _zipf(len(self.distributors))
+        first = dt.date(2026, 1, 5)
+        self.dates = [(first + dt.timedelta(days=day)).isoformat() for day in range(ORDERBOOK_DAYS)]
+
+
+def _zipf(count: int, exponent: float = 0.9) -> list[float]:
+    """Cumulative weights of ``count`` members in rank order, the r-th weighing 1/r^exponent."""
+    total, cumulative = 0.0, []
+    for rank in range(1, count + 1):
+        total += 1 / rank**exponent
+        cumulative.append(total)
+    return cumulative
+
+
+_ORDERBOOK: list[_OrderBook] = []
+
+
+def _orderbook() -> _OrderBook:
+    if not _ORDERBOOK:
+        _ORDERBOOK.append(_OrderBook())
+    return _ORDERBOOK[0]
 
 
 def _amended(rng: random.Random, standard: list[str], universe: list[str], share: float) -> list[str]:
@@ -258,14 +345,20 @@ def _amended(rng: random.Random, standard: list[str], universe: list[str], share
 def transaction(
     rng: random.Random, serial: int, unique_text: bool = False, shape: str = "varied"
 ) -> dict[str, Any]:
-    """One transaction document (schema version 1), of either shape (see the module)."""
+    """One transaction document (schema version 1), of any shape (see the module)."""
     suffix = f" (ref {serial})" if unique_text else ""
     catalogue = shape == "catalogue"
+    book = _orderbook() if shape == "orderbook" else None
     items = []
     for index in range(rng.choice((1, 1, 1, 2, 2, 3))):
-        product = rng.choice(PRODUCTS)
+        if book is not None:
+            product, eccn, standard = rng.choices(book.models, cum_weights=book.model_weights)[0]
+        else:
+            product = rng.choice(PRODUCTS)
         request = rng.choice(REQUESTS)
-        if catalogue:
+        if book is not None:
+            safeguards = _amended(rng, standard, SAFEGUARDS, 0.25)
+        elif catalogue:
             eccn, standard = CATALOGUE[product["name"]]
             safeguards = _amended(rng, standard, SAFEGUARDS, 0.25)
         else:
@@ -286,7 +379,12 @@ def transaction(
                 "value": {"amount": float(rng.randint(1_000, 2_000_000)), "currency": "USD"},
             }
         )
-    end_user = dict(rng.choice(END_USERS))
+    if book is not None:
+        customer, framework = rng.choices(book.customers, cum_weights=book.customer_weights)[0]
+        end_user = dict(customer)
+    else:
+        end_user = dict(rng.choice(END_USERS))
+        framework = FRAMEWORK_CONTRACTS[end_user["name"]]
     end_user["stated_end_use"] = (
         rng.choice(
             [
@@ -298,18 +396,28 @@ def transaction(
         )
         + suffix
     )
+    date, parties = (
+        "2026-11-02",
+        [{"role": "distributor", "name": "Regional Distribution GmbH", "country": "DE"}],
+    )
+    if book is not None:
+        date = rng.choice(book.dates)
+        sold_direct = rng.random() < 0.4
+        parties = (
+            [] if sold_direct else [rng.choices(book.distributors, cum_weights=book.distributor_weights)[0]]
+        )
     return {
         "schema_version": 1,
         "id": f"TX-{serial:07d}",
-        "date": "2026-11-02",
+        "date": date,
         "kind": rng.choice(["new_sale", "new_sale", "renewal", "support"]),
         "exporter": {"name": "Example Exports Inc", "country": "US"},
         "items": items,
         "end_user": end_user,
-        "parties": [{"role": "distributor", "name": "Regional Distribution GmbH", "country": "DE"}],
+        "parties": parties,
         "contract": {
-            "clauses": _amended(rng, FRAMEWORK_CONTRACTS[end_user["name"]], CLAUSES, 0.2)
-            if catalogue
+            "clauses": _amended(rng, framework, CLAUSES, 0.2)
+            if catalogue or book is not None
             else rng.sample(CLAUSES, rng.randint(2, len(CLAUSES))),
             "post_export": ["monitoring"],
         },
