@@ -106,12 +106,18 @@ def hrdd_configure(config: Mapping[str, Any]) -> PluginSetup:
 # --------------------------------------------------------------------------------------
 
 
+# How many (date, risk level, ...) answers a programme keeps: two years of dates at four
+# levels (an order book re-assessed over a year needed 1,320; at 512 most were built again).
+FINDINGS_SIZE = 4096
+
+
 class Programme:
     """The programme's elements, evaluated once per engine, and the findings they give.
 
     Findings depend only on the day they are measured on and on the transaction's risk
     level, so they are built once per (date, risk level) and reused: a batch of deals on
-    the same day costs one evaluation.
+    the same day costs one evaluation. The most recently used ``FINDINGS_SIZE`` are kept: a
+    batch of a year's deals has about 365 dates at four risk levels each.
     """
 
     __slots__ = ("_findings", "elements", "escalate_at")
@@ -119,7 +125,7 @@ class Programme:
     def __init__(self, elements: tuple[Element, ...], escalate_at: str) -> None:
         self.elements = elements
         self.escalate_at = escalate_at
-        self._findings = functools.lru_cache(maxsize=512)(self._build)
+        self._findings = functools.lru_cache(maxsize=FINDINGS_SIZE)(self._build)
 
     def findings(
         self, transaction_date: _dt.date | None, today: _dt.date, risk: Any, risk_source: str | None
