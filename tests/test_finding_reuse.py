@@ -288,13 +288,25 @@ def test_answers_forgotten_by_the_plugin_are_reported_right_when_built_again(tup
         assert report_of(assessment) == report_of(fresh)
 
 
-def test_a_memory_forgets_everything_when_full_and_then_fills_again():
+def test_a_memory_forgets_its_older_half_when_full():
     from hrdd.memory import Memory
 
-    memory: Memory[str, int] = Memory(size=2)
+    memory: Memory[str, int] = Memory(size=4)
     assert memory.keep("a", 1) == 1 and memory.keep("b", 2) == 2
     memory.keep("c", 3)
-    assert dict(memory) == {"c": 3} and memory.get("a") is None
+    memory.keep("d", 4)
+    memory.keep("e", 5)  # full: a and b, kept longest ago, are forgotten
+    assert dict(memory) == {"c": 3, "d": 4, "e": 5} and memory.get("a") is None
+    memory.keep("a", 1)  # built again, it is among the newer values
+    memory.keep("f", 6)
+    assert dict(memory) == {"e": 5, "a": 1, "f": 6}
+    for n in range(1000):
+        memory.keep(str(n), n)
+        assert len(memory) <= 4
+    single: Memory[str, int] = Memory(size=1)
+    single.keep("a", 1)
+    single.keep("b", 2)
+    assert dict(single) == {"b": 2}
     with pytest.raises(ValueError, match="at least one"):
         Memory(size=0)
 
