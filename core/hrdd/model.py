@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from hrdd.memory import Memory
+
 SCHEMA_VERSION = 1
 
 # --------------------------------------------------------------------------------------
@@ -140,16 +142,14 @@ class Party:
             return cls(*fields, _related(related))
         party = _PARTIES.get(fields)
         if party is None:
-            if len(_PARTIES) >= _PARTIES_SIZE:
-                _PARTIES.clear()
-            party = _PARTIES[fields] = cls(*fields)
+            party = _PARTIES.keep(fields, cls(*fields))
         return party
 
 
 # The parties without related parties built so far, by their fields (see Party.from_dict): a
 # bound, not a working set (an exporter's distributors and forwarders are few).
-_PARTIES: dict[tuple[str, str, str | None], Party] = {}
 _PARTIES_SIZE = 1024
+_PARTIES: Memory[tuple[str, str, str | None], Party] = Memory(_PARTIES_SIZE)
 
 
 @attrs.frozen
