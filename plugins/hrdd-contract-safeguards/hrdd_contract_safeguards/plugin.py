@@ -109,6 +109,15 @@ class Assessed:
     summary: str
 
 
+# How many findings (or answers) keyed by the end user an engine remembers. Every finding of
+# the check names the end user, so its keys hold the end user and the risk, and an order book
+# of a realistic size (some 1,500 customers, each with a few risks as their deals' items and
+# dates vary) has some 7,000 of them over 30,000 deals, the few large customers' recurring
+# most: these memories hold that working set (a safety bound all the same; about 2 KiB per
+# remembered finding). The risks themselves are few (some 400 on such an order book).
+PER_END_USER_SIZE = 8192
+
+
 @attrs.frozen
 class State:
     """What the checks read back as ``context.state``: the table and country names, and (per
@@ -118,12 +127,18 @@ class State:
     country_names: Mapping[str, str]
     after_export_kinds: frozenset[str]
     risks: Memory[tuple[Any, ...], Assessed] = attrs.field(factory=Memory, eq=False, repr=False)
-    criticals: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, eq=False, repr=False)
-    measures: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=Memory, eq=False, repr=False)
+    # (Assessed, who, complete) -> the critical-risk finding.
+    criticals: Memory[tuple[Any, ...], Finding] = attrs.field(
+        factory=lambda: Memory(PER_END_USER_SIZE), eq=False, repr=False
+    )
+    # (post-export measures, Assessed, who) -> the findings on the missing measures.
+    measures: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
+        factory=lambda: Memory(PER_END_USER_SIZE), eq=False, repr=False
+    )
     # (clauses, post-export measures, Assessed, who) -> the check's answer but for the
     # after-export and invalid-facts findings (see hrdd_check_contract).
     answers: Memory[tuple[Any, ...], tuple[tuple[Finding, ...], ...]] = attrs.field(
-        factory=Memory, eq=False, repr=False
+        factory=lambda: Memory(PER_END_USER_SIZE), eq=False, repr=False
     )
     # ("clauses" or "post_export", risk level) -> Evidence of what the level requires, and
     # safeguard name -> Evidence("missing", name): the same values on every finding.

@@ -440,6 +440,10 @@ def test_deals_alike_share_their_findings_and_a_deal_that_differs_gets_its_own(
         "one clause": transaction([FACE_SDK], POLICE_KE, clauses=fewer),
         "clauses reordered": transaction([FACE_SDK], POLICE_KE, clauses=two[::-1]),
         "another end user": transaction([FACE_SDK], {**POLICE_KE, "name": "County Police"}, clauses=two),
+        # the same name in a country of the same facts (the same risk): only the country named differs
+        "another country, the same risk": transaction(
+            [FACE_SDK], {**POLICE_KE, "country": "BR"}, clauses=two
+        ),
         "another risk, the same level": transaction([DPI], POLICE_KE, clauses=two),  # 8 points, not 7
         "another level": transaction([BODY_CAMERA], POLICE_KE, clauses=two),
         "complete, a sale": transaction(
@@ -464,6 +468,25 @@ def test_deals_alike_share_their_findings_and_a_deal_that_differs_gets_its_own(
         assert all(a is b for a, b in zip(ours(last), ours(again), strict=True))
     messages = {f["message"] for f in alone["another end user"]["findings"] if f["rule_id"] == "HRDD-CON-001"}
     assert messages and all("County Police (Kenya)" in message for message in messages)
+    brazil = alone["another country, the same risk"]["findings"]
+    kenya = alone["two clauses"]["findings"]
+    assert [f["evidence"] for f in brazil] == [f["evidence"] for f in kenya]  # the same risk
+    assert all(
+        "(Brazil)" in f["message"] for f in brazil if f["plugin"] == PLUGIN and f["rule_id"] != "HRDD-CON-007"
+    )
+
+
+def test_every_memory_is_bounded() -> None:
+    """What the check remembers is keyed by the end user and grows with an order book: every
+    memory has a bound (sized for an order book's working set)."""
+    from hrdd.memory import Memory
+    from hrdd_contract_safeguards import plugin
+
+    config = {"data": None, "after_export_kinds": plugin.AFTER_EXPORT_KINDS}
+    state = plugin.hrdd_configure(config, Path()).state
+    memories = {name: getattr(state, name) for name in ("risks", "criticals", "measures", "answers")}
+    for name, memory in memories.items():
+        assert isinstance(memory, Memory) and memory.size <= plugin.PER_END_USER_SIZE, name
 
 
 def test_the_remembered_risk_tells_true_from_one_and_a_list_from_a_tuple() -> None:
