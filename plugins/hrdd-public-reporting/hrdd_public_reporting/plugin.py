@@ -94,10 +94,14 @@ CLAUSE = "public_reporting"
 RISK_LEVEL = "transaction.risk_level"
 GOVERNMENT_LINKED = "end_user.government_linked"
 
-# How many public report entries an engine remembers: an entry differs by destination,
-# product mix, end-user sector and type, contract and quarter, so a batch has many more of
-# them than of the other findings (remembered up to hrdd.memory's default).
-ENTRY_MEMORY_SIZE = 2048
+# How many findings and answers an engine remembers. An entry differs by region, product
+# mix, end-user sector and type, contract and quarter, and a commitment finding by end user,
+# contract and facts: an order book of a realistic size (some 1,500 customers with contracts
+# of their own, a hundred product models, deals over most of a year) has some 3,600 entries
+# and 2,000 commitments that recur over 30,000 deals (and three or four times as many that
+# never do, which keep_recurring leaves out), the few large customers' most often. The
+# memories hold that working set, and a safety bound all the same (about 2 KiB a finding).
+MEMORY_SIZE = 8192
 
 
 @attrs.frozen
@@ -120,13 +124,13 @@ class State:
     )
     stale_data: Memory[Reference, Finding] = attrs.field(init=False, factory=Memory, eq=False, repr=False)
     commitments: Memory[tuple[Any, ...], Finding] = attrs.field(
-        init=False, factory=Memory, eq=False, repr=False
+        init=False, factory=lambda: Memory(MEMORY_SIZE), eq=False, repr=False
     )
     entries: Memory[tuple[Any, ...], Finding] = attrs.field(
-        init=False, factory=lambda: Memory(ENTRY_MEMORY_SIZE), eq=False, repr=False
+        init=False, factory=lambda: Memory(MEMORY_SIZE), eq=False, repr=False
     )
     answers: Memory[tuple[int, ...], tuple[Finding, ...]] = attrs.field(
-        init=False, factory=Memory, eq=False, repr=False
+        init=False, factory=lambda: Memory(MEMORY_SIZE), eq=False, repr=False
     )
 
 
@@ -211,21 +215,30 @@ def _quarter(date: _dt.date | None) -> tuple[int | None, str | None]:
     return date.year, f"Q{(date.month - 1) // 3 + 1}"
 
 
-# What a public report entry is made of (and remembered by): the destination country, the
-# items' categories, the end user's sector and type, the contract's clauses and post-export
+# What a public report entry is made of (and remembered by): the destination's region (or
+# sub-region, as configured; None for a country not in the region data), the items'
+# categories, the end user's sector and type, the contract's clauses and post-export
 # measures, and the year and quarter.
 EntryInputs = tuple[
-    str, frozenset[str], str | None, str | None, frozenset[str], frozenset[str], tuple[int | None, str | None]
+    str | None,
+    frozenset[str],
+    str | None,
+    str | None,
+    frozenset[str],
+    frozenset[str],
+    tuple[int | None, str | None],
 ]
 
 
-def _entry_inputs(transaction: Transaction) -> EntryInputs:
+def _entry_inputs(transaction: Transaction, place: str | None) -> EntryInputs:
     """Everything the entry reads, as sets where the entry does not keep the order (it sorts
     the categories and lists safeguards in the vocabularies' order; the sets also make its
-    lists quicker to build)."""
+    lists quicker to build). The destination is its region, not its country: the entry never
+    names the country, and the deals to the countries of one region share their entries (an
+    order book's dozens of destinations are a handful of regions)."""
     end_user, contract = transaction.end_user, transaction.contract
     return (
-        end_user.country,
+        place,
         frozenset(_chain(map(_CATEGORIES, transaction.items))),
         end_user.sector,
         end_user.type,
@@ -239,11 +252,11 @@ _CATEGORIES = operator.attrgetter("categories")
 _chain = itertools.chain.from_iterable
 
 
-def _entry(inputs: EntryInputs, state: State, region: Any) -> dict[str, Any]:
+def _entry(inputs: EntryInputs) -> dict[str, Any]:
     """The redacted entry: closed vocabularies only (no name, id, free text, amount)."""
-    _country, categories, sector, end_user_type, clauses, measures, (year, quarter) = inputs
+    place, categories, sector, end_user_type, clauses, measures, (year, quarter) = inputs
     return {
-        "destination_region": getattr(region, state.region_level) if region is not None else None,
+        "destination_region": place,
         "item_categories": sorted(categories),
         "end_user_sector": sector,
         "end_user_type": end_user_type or "unknown",
@@ -312,9 +325,9 @@ def hrdd_check_contract(
         findings.append(finding)
         kept = kept and remembered
 
-    # The entry is remembered by everything it reads (the region follows from the country).
-    inputs = _entry_inputs(transaction)
-    finding, remembered = _recall(state.entries, inputs, _entry_finding, inputs, state, region)
+    # The entry is remembered by everything it reads.
+    inputs = _entry_inputs(transaction, getattr(region, state.region_level) if region is not None else None)
+    finding, remembered = _recall(state.entries, inputs, _entry_finding, inputs)
     findings.append(finding)
     if not (kept and remembered):
         return findings
@@ -425,8 +438,8 @@ def _commitment(
     )
 
 
-def _entry_finding(inputs: EntryInputs, state: State, region: Any) -> Finding:
-    entry = _entry(inputs, state, region)
+def _entry_finding(inputs: EntryInputs) -> Finding:
+    entry = _entry(inputs)
     return Finding(
         rule_id=ENTRY_RULE,
         outcome=Outcome.INFO,

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import attrs
 import pytest
 
 import hrdd
@@ -361,6 +362,43 @@ def test_deals_alike_get_the_same_answer_and_a_deal_that_differs_its_own(
         first, again = check("high risk", state), check("the same, another id", state)
         assert type(first) is tuple and first is again
         assert check("medium risk", state) is not first
+
+
+def test_the_entry_is_shared_by_the_countries_of_a_region_and_no_further(
+    transaction: Callable[..., dict[str, Any]],
+) -> None:
+    """The entry names the destination's region (or sub-region), never its country: deals to
+    two countries of one region share the entry, and a deal to another region (or, when the
+    sub-region is published, to another sub-region of the same region) gets its own."""
+    for level, alike, other in (("region", "KE", "FR"), ("sub_region", "DZ", "KE")):
+        state = _configured(region_level=level)
+
+        def entry(country: str, state: Any = state) -> hrdd.Finding:
+            tx = hrdd.Transaction.from_dict(transaction({**INTERIOR_MINISTRY, "country": country}))
+            found = reporting.hrdd_check_contract(tx, FakeContext(state, {}))
+            return next(f for f in found if f.rule_id == reporting.ENTRY_RULE)
+
+        first = entry("EG")  # Africa, Northern Africa
+        assert entry("EG") == first
+        assert entry("EG") is entry(alike)  # remembered from the second time
+        distinct = entry(other)
+        assert distinct != first
+        place = "public_report.destination_region"
+        assert evidence(distinct)[place] != evidence(first)[place]
+        assert entry(other) is entry(other) is not first
+
+
+def test_every_memory_is_bounded() -> None:
+    """What the check remembers grows with an order book (its customers, contracts and product
+    mixes): every memory has a bound."""
+    from hrdd.memory import Memory
+
+    state = _configured()
+    memories = [field.name for field in attrs.fields(type(state)) if str(field.type).startswith("Memory[")]
+    assert {"commitments", "entries", "answers"} <= set(memories)
+    for name in memories:
+        memory = getattr(state, name)
+        assert isinstance(memory, Memory) and memory.size <= reporting.MEMORY_SIZE, name
 
 
 def test_the_contribution_reads_a_waived_entry() -> None:
