@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from hrdd import (
+    CapabilityProfile,
     CheckContext,
     Finding,
     Item,
@@ -94,10 +95,71 @@ SEVERITY_FOR_POTENTIAL = (
     Severity.CRITICAL,
 )
 
-# How many values each of an engine's memories holds (see State): a safety bound.
-MEMORY_SIZE = 2048
+# How many values each of an engine's memories holds (see State): safety bounds, sized for an
+# order book (a hundred product models, each at one of a few positions of a deal, sold to fifty
+# destinations: some ten thousand determinations a year, and an answer for each misuse
+# potential the models' safeguards give them).
+MEMORY_SIZE = 16384
+ANSWERS_SIZE = 2 * MEMORY_SIZE
+# How many routes (destination and ECCN as given) and reference days are remembered.
+ROUTES_SIZE = 1024
+AGES_SIZE = 1024
 _Built = TypeVar("_Built")
 _UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
+
+
+class Route:
+    """How items of one ECCN (as given) are determined for one destination: the rows the
+    determination rests on, and what else of the deal it reads besides the item's name, ECCN
+    and position. The same for every item and end user: worked out once per (destination, ECCN)."""
+
+    __slots__ = (
+        "clear",
+        "code",
+        "country",
+        "entry",
+        "kind",
+        "reads_end_user",
+        "reads_profile",
+        "required",
+    )
+
+    def __init__(self, tables: Tables, code: str, eccn: str | None) -> None:
+        self.code = code
+        declared = (eccn or "").strip()
+        self.country = country = tables.countries.get(code)
+        self.entry: Eccn | None = None
+        self.required: list[tuple[str, str]] = []
+        self.clear: list[str] = []
+        # kind: "no row", "domestic", "not chart", "unclassified", "EAR99", "not in data",
+        # "denied" (an embargo whose policy is denial), or "chart" (the Country Chart decides).
+        if country is None:
+            self.kind = "no row"
+        elif country.domestic:
+            self.kind = "domestic"
+        elif not country.chart:
+            self.kind = "not chart"
+        elif not declared:
+            self.kind = "unclassified"
+        elif declared == "EAR99":
+            self.kind = "EAR99"
+        else:
+            self.entry = entry = tables.eccn(declared)
+            if entry is None:
+                self.kind = "not in data"
+            elif country.embargo is not None and country.embargo.policy == "denial":
+                self.kind = "denied"
+            else:
+                self.kind = "chart"
+                self.required, self.clear = _licence_reasons(entry, country)
+        # A licence requirement weighs the licence exceptions, which read the end user (its
+        # name, type, relationship to the government and sector); nothing else does. The item's
+        # profile is read to suggest a classification (no ECCN) or for a classification review
+        # (EAR99 and mass-market items).
+        self.reads_end_user = bool(self.required)
+        self.reads_profile = self.kind in ("unclassified", "EAR99") or (
+            self.kind == "chart" and self.entry is not None and self.entry.enc == "mass_market"
+        )
 
 
 class State:
@@ -106,15 +168,17 @@ class State:
     (everything its builder reads besides the tables and the engine's config) and returned
     again, and the engine enforces and reports it once."""
 
-    __slots__ = ("answers", "findings", "tables")
+    __slots__ = ("ages", "answers", "findings", "routes", "tables")
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
-        # The checks' whole answers: hrdd_check_item's (see there) and hrdd_check_end_user's
-        # (("age", the deal's CheckContext.reference)); and findings one by one: keys start
-        # with what the finding is ("NLR", "EAR99", "embargo", "domestic", ...: a Finding;
-        # "review": a Finding or None).
-        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
+        # Routes by (destination, ECCN as given); hrdd_check_item's whole answers (see there);
+        # hrdd_check_end_user's by reference day; and findings one by one: keys start with what
+        # the finding is ("NLR", "EAR99", "embargo", "domestic", ...: a Finding; "review": a
+        # Finding or None).
+        self.routes: Memory[tuple[str, str | None], Route] = Memory(ROUTES_SIZE)
+        self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(ANSWERS_SIZE)
+        self.ages: Memory[Reference, tuple[Finding, ...]] = Memory(AGES_SIZE)
         self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)
 
 
@@ -175,38 +239,50 @@ def government_end_user(transaction: Transaction) -> tuple[bool, str]:
 
 @hookimpl
 def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext) -> tuple[Finding, ...]:
-    """The item's licence determination, as one (immutable) answer, the same for the same
-    key: everything it reads. A catalogue's products go to the same customers deal after deal."""
+    """The item's licence determination, as one (immutable) answer, the same for the same key:
+    everything it reads. Its route (destination and ECCN) says what that is besides the item's
+    name, ECCN and position: the item's profile only for a classification suggestion or review,
+    the end user only where a licence is required (the licence exceptions weigh it). An order
+    book's models go to the same destinations for customer after customer: a key holding the
+    customer where nothing reads it would hardly ever come back."""
     state: State = context.state
     end_user = transaction.end_user
-    profile = context.profile(item)
-    key = (
-        end_user.country,
-        item.name,
-        item.eccn,
-        item.index,
-        item.categories,
-        profile.misuse_potential,
-        profile.capabilities,
-        # what _determine reads of the end user (licence exceptions, messages)
-        end_user.name,
-        end_user.type,
-        end_user.government_relationship,
-        end_user.sector,
-    )
+    code = end_user.country
+    route = state.routes.get((code, item.eccn))
+    if route is None:
+        route = state.routes.keep((code, item.eccn), Route(state.tables, code, item.eccn))
+    key: tuple[Any, ...] = (code, item.eccn, item.name, item.index)
+    profile = None
+    if route.reads_profile:
+        profile = context.profile(item)
+        potential = profile.misuse_potential
+        if route.kind == "unclassified" or potential >= context.config["review_at"]:
+            key += (item.categories, profile.capabilities, potential)
+        else:
+            key += (None,)  # below the review's threshold: no review, whatever the profile
+    if route.reads_end_user:
+        key += (end_user.name, end_user.type, end_user.government_relationship, end_user.sector)
     answer = state.answers.get(key)
     if answer is None:
-        answer = state.answers.keep(key, tuple(_check_item(item, transaction, context, state)))
+        answer = state.answers.keep(
+            key, tuple(_check_item(item, transaction, context, state, route, profile))
+        )
     return answer
 
 
-def _check_item(item: Item, transaction: Transaction, context: CheckContext, state: State) -> list[Finding]:
-    """The item's findings (see hrdd_check_item). Those that read neither the end user nor
-    (but for the classification review) the item's profile are remembered on their own too:
-    an answer that is new (another end user, another configuration) still gets them again."""
-    tables = state.tables
-    code = transaction.end_user.country
-    country = tables.countries.get(code)
+def _check_item(
+    item: Item,
+    transaction: Transaction,
+    context: CheckContext,
+    state: State,
+    route: Route,
+    profile: CapabilityProfile | None,
+) -> list[Finding]:
+    """The item's findings (see hrdd_check_item; ``profile`` is given when the route reads it).
+    Those that read neither the end user nor (but for the classification review) the item's
+    profile are remembered on their own too: an answer that is new (another misuse potential,
+    another end user) still gets them again."""
+    code, kind, country = route.code, route.kind, route.country
     # The item as the findings below name it (evidence and messages): with the destination,
     # all that most of them read.
     named = (item.name, item.eccn, item.path, code)
@@ -218,9 +294,9 @@ def _check_item(item: Item, transaction: Transaction, context: CheckContext, sta
                 lambda: _no_row(item, code, "is not in the Country Chart data", Outcome.ERROR),
             )
         ]
-    if country.domestic:
+    if kind == "domestic":
         return [_remembered(state, ("domestic", *named), lambda: _domestic(item, country))]
-    if not country.chart:
+    if kind == "not chart":
         what = f"({country.name}) is not a Country Chart destination"
         return [
             _remembered(
@@ -229,31 +305,30 @@ def _check_item(item: Item, transaction: Transaction, context: CheckContext, sta
                 lambda: _no_row(item, code, what, Outcome.ESCALATE, country),
             )
         ]
-
-    eccn = (item.eccn or "").strip()
-    potential = context.profile(item).misuse_potential
     findings: list[Finding] = []
-    if not eccn:
-        return [_unclassified(item, tables, context, potential)]
-    if eccn == "EAR99":
+    if kind == "unclassified":
+        assert profile is not None
+        return [_unclassified(item, state.tables, profile)]
+    if kind == "EAR99":
+        assert profile is not None
         if country.embargo is not None:
             findings.append(_remembered(state, ("embargo", *named), lambda: _embargo(item, country, None)))
         if country.embargo is None or country.embargo.ear99 == "none":
             findings.append(_remembered(state, ("EAR99", *named), lambda: _ear99_nlr(item, country)))
-        review = _review(item, state, context, potential, "EAR99")
+        review = _review(item, state, context, profile, "EAR99")
         return findings + ([review] if review else [])
 
-    entry = tables.eccn(eccn)
+    entry = route.entry
     if entry is None:
         return [_remembered(state, ("not in data", *named), lambda: _not_in_data(item, country))]
     if country.embargo is not None:
         key = ("embargo", *named, entry.key)
         findings.append(_remembered(state, key, lambda: _embargo(item, country, entry)))
-        if country.embargo.policy == "denial":
+        if kind == "denied":
             return findings
-    findings += _determine(item, transaction, state, country, entry)
-    if entry.enc == "mass_market":
-        review = _review(item, state, context, potential, entry.key)
+    findings += _determine(item, transaction, state, route, country, entry)
+    if profile is not None:  # a mass-market item: its classification is reviewed
+        review = _review(item, state, context, profile, entry.key)
         if review:
             findings.append(review)
     return findings
@@ -300,14 +375,19 @@ def _licence_reasons(entry: Eccn, country: Country) -> tuple[list[tuple[str, str
     return required, clear
 
 
+def _chart_note(country: Country) -> dict[str, Any]:
+    return {"country_chart.columns": sorted(country.columns), "country_groups": sorted(country.groups)}
+
+
 def _determine(
-    item: Item, transaction: Transaction, state: State, country: Country, entry: Eccn
+    item: Item, transaction: Transaction, state: State, route: Route, country: Country, entry: Eccn
 ) -> list[Finding]:
-    required, clear = _licence_reasons(entry, country)
-    chart_note = {"country_chart.columns": sorted(country.columns), "country_groups": sorted(country.groups)}
+    """The Country Chart's determination for the route's reasons for control (see Route)."""
+    required = route.required
     if not required:
         key = ("NLR", item.name, item.eccn, item.path, country.code, entry.key)
-        return [_remembered(state, key, lambda: _nlr(item, country, entry, clear, chart_note))]
+        return [_remembered(state, key, lambda: _nlr(item, country, entry, route.clear))]
+    chart_note = _chart_note(country)
     findings: list[Finding] = []
     government, why = government_end_user(transaction)
     ace = _ace(item, transaction, country, entry, government, why) if entry.ace else None
@@ -354,7 +434,7 @@ def _determine(
     return findings
 
 
-def _nlr(item: Item, country: Country, entry: Eccn, clear: list[str], chart_note: dict[str, Any]) -> Finding:
+def _nlr(item: Item, country: Country, entry: Eccn, clear: list[str]) -> Finding:
     return Finding(
         rule_id="HRDD-EXP-002",
         outcome=Outcome.PASS,
@@ -364,7 +444,9 @@ def _nlr(item: Item, country: Country, entry: Eccn, clear: list[str], chart_note
         f"Commerce Country Chart has no X in {', '.join(clear)} for that destination. Part 744 end-user and "
         f"end-use controls (screening, military end use) still apply; the classification is {CONFIRM}."
         + _row_note(country),
-        evidence=_evidence(item, country, eccn_entry=entry.key, reasons=list(entry.reasons), **chart_note),
+        evidence=_evidence(
+            item, country, eccn_entry=entry.key, reasons=list(entry.reasons), **_chart_note(country)
+        ),
         guidance=(KYC,),
     )
 
@@ -541,10 +623,9 @@ def _not_in_data(item: Item, country: Country) -> Finding:
     )
 
 
-def _candidates(item: Item, tables: Tables, context: CheckContext) -> tuple[list[str], list[str], bool]:
+def _candidates(item: Item, tables: Tables, profile: CapabilityProfile) -> tuple[list[str], list[str], bool]:
     """The ECCNs the item's capabilities and categories suggest checking, the capabilities and
     categories that suggest them, and whether any is a likely controlled entry."""
-    profile = context.profile(item)
     candidates: list[str] = []
     basis: list[str] = []
     likely = False
@@ -559,20 +640,22 @@ def _candidates(item: Item, tables: Tables, context: CheckContext) -> tuple[list
     return candidates, basis, likely
 
 
-def _review(item: Item, state: State, context: CheckContext, potential: int, declared: str) -> Finding | None:
+def _review(
+    item: Item, state: State, context: CheckContext, profile: CapabilityProfile, declared: str
+) -> Finding | None:
+    potential = profile.misuse_potential
     if potential < context.config["review_at"]:
         return None
-    capabilities = context.profile(item).capabilities
+    capabilities = profile.capabilities
     key = ("review", item.name, item.eccn, item.path, item.categories, capabilities, potential, declared)
-    return _remembered(state, key, lambda: _reviewed(item, state.tables, context, potential, declared))
+    return _remembered(state, key, lambda: _reviewed(item, state.tables, profile, declared))
 
 
-def _reviewed(
-    item: Item, tables: Tables, context: CheckContext, potential: int, declared: str
-) -> Finding | None:
-    candidates, basis, likely = _candidates(item, tables, context)
+def _reviewed(item: Item, tables: Tables, profile: CapabilityProfile, declared: str) -> Finding | None:
+    candidates, basis, likely = _candidates(item, tables, profile)
     if not candidates:
         return None
+    potential = profile.misuse_potential
     return Finding(
         rule_id="HRDD-EXP-007",
         outcome=Outcome.ESCALATE if likely else Outcome.INFO,
@@ -584,7 +667,7 @@ def _reviewed(
         evidence={
             f"{item.path}.eccn": item.eccn,
             f"{item.path}.categories": list(item.categories),
-            "capabilities": list(context.profile(item).capabilities),
+            "capabilities": list(profile.capabilities),
             "misuse_potential": potential,
             "candidates": candidates,
         },
@@ -593,8 +676,9 @@ def _reviewed(
     )
 
 
-def _unclassified(item: Item, tables: Tables, context: CheckContext, potential: int) -> Finding:
-    candidates, basis, likely = _candidates(item, tables, context)
+def _unclassified(item: Item, tables: Tables, profile: CapabilityProfile) -> Finding:
+    potential = profile.misuse_potential
+    candidates, basis, likely = _candidates(item, tables, profile)
     suggestion = (
         f" Its capabilities ({', '.join(basis)}, misuse potential {potential}/5) suggest checking "
         f"{', '.join(candidates)}" + (", at least one a controlled entry." if likely else ".")
@@ -625,10 +709,9 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     date, or the assessment's day for an undated deal (see CheckContext.reference)."""
     state: State = context.state
     reference = context.reference(transaction)
-    key = ("age", reference)
-    answer = state.answers.get(key)
+    answer = state.ages.get(reference)
     if answer is None:
-        answer = state.answers.keep(key, _data_age_findings(state.tables, reference, context))
+        answer = state.ages.keep(reference, _data_age_findings(state.tables, reference, context))
     return answer
 
 

@@ -415,7 +415,9 @@ def forgetful(engine: hrdd.Engine) -> hrdd.Engine:
     """The engine, with the memories of this plugin's state forgetful: what the plugin reports
     when it remembers nothing."""
     state = engine.plugins.by_name["hrdd-export-controls"].state
-    state.answers, state.findings = Forgetful(), Forgetful()
+    for name in type(state).__slots__:
+        if isinstance(getattr(state, name), Memory):
+            setattr(state, name, Forgetful())
     return engine
 
 
@@ -435,7 +437,8 @@ def test_remembered_findings_are_those_built_afresh(
     from hrdd_export_controls import plugin
 
     if size is not None:
-        monkeypatch.setattr(plugin, "MEMORY_SIZE", size)
+        for bound in ("MEMORY_SIZE", "ANSWERS_SIZE", "ROUTES_SIZE", "AGES_SIZE"):
+            monkeypatch.setattr(plugin, bound, size)
     documents = []
     for index, (item, end_user) in enumerate(REMEMBERED_CASES):
         for dated in (True, False):
@@ -455,8 +458,34 @@ def test_remembered_findings_are_those_built_afresh(
         assert _report(shared.assess(document, as_of=as_of)) == _report(
             reference.assess(document, as_of=as_of)
         )
-        assert len(state.answers) <= plugin.MEMORY_SIZE and len(state.findings) <= plugin.MEMORY_SIZE
-    assert state.answers and state.findings  # they were used
+        assert len(state.answers) <= plugin.ANSWERS_SIZE and len(state.findings) <= plugin.MEMORY_SIZE
+        assert len(state.routes) <= plugin.ROUTES_SIZE and len(state.ages) <= plugin.AGES_SIZE
+    assert state.answers and state.findings and state.routes and state.ages  # they were used
+
+
+def test_what_the_answer_does_not_read_is_no_part_of_its_key(tmp_path: Path) -> None:
+    """A determination that reads nothing of the end user (no licence required) is the very
+    same for every customer in the destination; one that does (a licence requirement, whose
+    exceptions weigh the end user and whose message names it) is each customer's own."""
+    shared = engine(tmp_path)
+    mass_market = {"name": "SecureChat", "eccn": "5A992.c", "description": "Encrypted messaging app"}
+    first, second = (
+        mine(shared.assess(transaction(mass_market, {"name": name, "country": "DE", "type": kind})))
+        for name, kind in (("Acme Ltd", "private"), ("Bundespolizei", "government_agency"))
+    )
+    assert first["HRDD-EXP-002"] is second["HRDD-EXP-002"]
+    acme, other = (
+        mine(shared.assess(transaction(INTRUSION, {"name": name, "country": "CN"})))
+        for name in ("Acme Ltd", "Other Ltd")
+    )
+    assert "Acme Ltd" in acme["HRDD-EXP-001"].message and "Other Ltd" in other["HRDD-EXP-001"].message
+    government = mine(
+        shared.assess(
+            transaction(INTRUSION, {"name": "Acme Ltd", "country": "CN", "type": "government_agency"})
+        )
+    )
+    assert "counts as a government end user" in government["HRDD-EXP-001"].message
+    assert "counts as a government end user" not in acme["HRDD-EXP-001"].message
 
 
 def test_a_repeated_deal_gets_the_very_same_findings(tmp_path: Path) -> None:
