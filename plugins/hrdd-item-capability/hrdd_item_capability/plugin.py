@@ -115,10 +115,15 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 # of a dozen products, each in three positions, a few configurations and customisation
 # requests, sold to a handful of kinds of end user, makes a few thousand item answers.
 MEMORY_SIZE = 4096
+# How many findings (one by one, and the texts' groups) are kept: an order book's hundred
+# product models, each at one of a few positions, with its safeguards as sold (the standard
+# ones or one struck or added) and each kind of government link, make some ten thousand of
+# each kind (a year's order book: 4,000 in-scope findings, 2,000 to 7,000 of each rule weighing
+# the end user's link, 6,500 texts' groups), and a memory that fills forgets them all at once.
+FINDINGS_SIZE = 4 * MEMORY_SIZE
 # How many answers hrdd_check_item keeps, for all configurations together: one per
-# configuration and kind of end user (and name, customisation kind and merged profile) it is
-# sold to.
-ANSWERS_SIZE = 4 * MEMORY_SIZE
+# configuration, model name and kind of government link (13,000 in a year's order book).
+ANSWERS_SIZE = 8 * MEMORY_SIZE
 
 V = TypeVar("V")
 _UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
@@ -161,8 +166,8 @@ class State:
         self.removed: Memory[str, frozenset[str]] = Memory(MEMORY_SIZE)
         # hrdd_check_item's findings one by one (keys start with the rule id), and those the
         # item's texts reveal, as a group.
-        self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)  # Finding | None
-        self.texts: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
+        self.findings: Memory[tuple[Any, ...], Any] = Memory(FINDINGS_SIZE)  # Finding | None
+        self.texts: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(FINDINGS_SIZE)
         # hrdd_check_end_user's answers.
         self.end_uses: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
 
@@ -409,20 +414,20 @@ def hrdd_check_item(item: Item, transaction: Transaction, context: CheckContext)
     # The merged profile (this plugin's view and any other plugin's): the configuration's own
     # (None in the key: the configuration holds it) unless another plugin profiled the item too.
     profile = context.profiles.get(item.id) or found.profile
-    end_user = transaction.end_user
+    # All the findings read of the end user: whether it is government-linked, and why (end
+    # users of different types or relationships may have the same link, and the same answers).
+    linked, link_reason = government_link(transaction, context.config)
     # The rest of what the findings read: the configuration holds the item's other fields.
     key = (
         found,
         None if profile is found.profile else profile,
         item.name,
         item.customization,
-        # all government_link reads of the transaction
-        end_user.type,
-        end_user.government_relationship,
+        linked,
+        link_reason,
     )
     answer = state.answers.get(key) if found.remembered else None
     if answer is None:
-        linked, link_reason = government_link(transaction, context.config)
         answer = _item_findings(item, profile, state, context.config, linked, link_reason)
         if found.remembered:
             state.answers.keep(key, answer)
@@ -785,17 +790,15 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> tupl
     if not stated:
         return None
     state: State = context.state
-    key = (stated, end_user.type, end_user.government_relationship)  # all the answer reads
+    linked, link_reason = government_link(transaction, context.config)
+    key = (stated, linked, link_reason)  # all the answer reads
     answer = state.end_uses.get(key)
     if answer is None:
-        answer = state.end_uses.keep(key, _end_use_findings(stated, transaction, state, context.config))
+        answer = state.end_uses.keep(key, _end_use_findings(stated, state, linked, link_reason))
     return answer
 
 
-def _end_use_findings(
-    stated: str, transaction: Transaction, state: State, config: Mapping[str, Any]
-) -> tuple[Finding, ...]:
-    linked, link_reason = government_link(transaction, config)
+def _end_use_findings(stated: str, state: State, linked: bool, link_reason: str) -> tuple[Finding, ...]:
     for match in state.taxonomy.scan_intents(stated):
         if match.kind == "targets_rights":
             return (

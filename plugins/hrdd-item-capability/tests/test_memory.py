@@ -148,7 +148,8 @@ def test_each_deal_reports_what_an_engine_seeing_it_first_reports(
     from hrdd_item_capability import plugin
 
     if size is not None:
-        monkeypatch.setattr(plugin, "MEMORY_SIZE", size)
+        for bound in ("MEMORY_SIZE", "FINDINGS_SIZE"):
+            monkeypatch.setattr(plugin, bound, size)
     deals = [
         deal(serial, end_user, **change.values[0])
         for serial, (change, end_user) in enumerate((c, e) for c in CHANGES for e in END_USERS)
@@ -163,8 +164,10 @@ def test_each_deal_reports_what_an_engine_seeing_it_first_reports(
             deals[index]["end_user"],
         )
     state = shared.plugins.by_name[PLUGIN].state
-    for memory in (state.configurations, state.findings, state.texts, state.end_uses):
+    for memory in (state.configurations, state.end_uses):
         assert 0 < len(memory) <= plugin.MEMORY_SIZE
+    for memory in (state.findings, state.texts):
+        assert 0 < len(memory) <= plugin.FINDINGS_SIZE
 
 
 def test_messages_follow_the_input_that_changed() -> None:
@@ -261,3 +264,26 @@ def test_the_answers_of_every_configuration_share_one_bound(monkeypatch: pytest.
         for document in documents:
             assert report(bounded.assess(document)) == report(reference.assess(document))
             assert len(bounded.plugins.by_name[PLUGIN].state.answers) <= 4
+
+
+def test_end_users_of_the_same_government_link_get_the_same_answer() -> None:
+    """The item's findings read of the end user only whether it is government-linked and why:
+    a ministry and a police force, both government agencies whatever their relationship, get
+    the very same findings; an end user linked otherwise (a contractor) gets its own, but for
+    those that read nothing of the end user."""
+    engine = hrdd.Engine.from_policy(CAPABILITY_ONLY)
+    for serial in range(3):  # remembered by now (a configuration's answers, from its second deal)
+        engine.assess(deal(serial))
+    police = {**MINISTRY, "name": "City Police", "government_relationship": "state_controlled"}
+    contractor = {**RETAILER, "government_relationship": "contractor"}
+    ministry, again, linked_otherwise = (
+        mine(engine.assess(deal(serial, end_user)))
+        for serial, end_user in enumerate((MINISTRY, police, contractor), start=3)
+    )
+    assert ministry and all(a is b for a, b in zip(ministry, again, strict=True))
+    assert {f.rule_id for f in ministry} == {f.rule_id for f in linked_otherwise}
+    for a, b in zip(ministry, linked_otherwise, strict=True):
+        # those naming the link are its own; those that do not read it (CAP-001) are shared
+        link = {e.path: e.value for e in b.evidence}.get("end_user")
+        assert (a is b) == (link is None), a.rule_id
+        assert link is None or "contractor" in link
