@@ -216,10 +216,18 @@ def test_shipped_data_covers_every_iso_code() -> None:
 
 
 def test_unknown_country_in_data_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data file without a row for the country (the shipped one has every ISO code: the
+    engine is given one with NL left out, as the plugin loads it)."""
+    import attrs
+
+    from hrdd_sanctions_programs import plugin
+
+    def without_nl(path: Path) -> Any:
+        data = load_programmes(path)
+        return attrs.evolve(data, countries={k: v for k, v in data.countries.items() if k != "NL"})
+
+    monkeypatch.setattr(plugin, "load_programmes", without_nl)
     engine = hrdd.Engine.from_policy(policy(tmp_path))
-    monkeypatch.setattr(
-        "hrdd_sanctions_programs.programmes.ProgrammeData.for_country", lambda self, code: None
-    )
     [finding] = san(engine, transaction("NL"))
     assert finding.rule_id == "HRDD-SAN-008" and finding.outcome == "error"
 
@@ -319,6 +327,7 @@ def _with_end_user(document: dict[str, Any], **fields: Any) -> dict[str, Any]:
 DISTRIBUTOR = {"role": "distributor", "name": "Gate Trading", "country": "NL"}
 SECOND_USER = {"name": "Second User", "country": "NL", "type": "private"}
 HOLDING = {"name": "Holding Co", "relationship": "ownership", "country": "NL"}
+UNPLACED_HOLDING = {"name": "Holding Co", "relationship": "ownership"}  # no country stated
 DEALS = {
     "end_user.name": (transaction("RU"), _with_end_user(transaction("RU"), name="Another Buyer")),
     "end_user.country": (transaction("NL"), transaction("RU")),
@@ -339,6 +348,26 @@ DEALS = {
         transaction("NL", parties=[{**DISTRIBUTOR, "country": "RU"}]),
     ),
     "date": (transaction("NL", date="2025-08-01"), transaction("NL", date="2027-08-01")),
+    # A related party without a country is not checked (nor counted in the assurance).
+    "end_user.related_parties[].country stated": (
+        _with_end_user(
+            transaction("NL"), related_parties=[{k: v for k, v in HOLDING.items() if k != "country"}]
+        ),
+        _with_end_user(transaction("NL"), related_parties=[HOLDING]),
+    ),
+    "parties[].related_parties": (
+        transaction("NL", parties=[{**DISTRIBUTOR, "related_parties": [HOLDING]}]),
+        transaction("NL", parties=[{**DISTRIBUTOR, "related_parties": [{**HOLDING, "country": "RU"}]}]),
+    ),
+    "parties[].related_parties[].country stated": (
+        transaction("NL", parties=[{**DISTRIBUTOR, "related_parties": [UNPLACED_HOLDING]}]),
+        transaction("NL", parties=[{**DISTRIBUTOR, "related_parties": [HOLDING]}]),
+    ),
+    # The same countries in other places: the assurance lists them by path.
+    "the parties' places": (
+        transaction("NL", others=[{**SECOND_USER, "country": "DE"}]),
+        transaction("NL", parties=[{**DISTRIBUTOR, "country": "DE"}]),
+    ),
 }
 
 
@@ -363,3 +392,31 @@ def _engine(directory: Path) -> hrdd.Engine:
 
 def _reported(engine: hrdd.Engine, document: dict[str, Any]) -> list[dict[str, Any]]:
     return [finding.to_dict() for finding in san(engine, document)]
+
+
+def test_the_assurance_and_the_age_are_shared_by_deals_in_the_same_countries_and_day(
+    tmp_path: Path,
+) -> None:
+    """HRDD-SAN-005 names the countries, not the parties, and HRDD-SAN-006 the day, not the
+    deal: deals of other customers through other distributors in the same countries, on the
+    same day, get the very same findings (the engine reuses them), and a deal in other
+    countries its own."""
+    engine = _engine(tmp_path / "shared")
+    first = transaction("NL", date="2027-08-01", parties=[DISTRIBUTOR])
+    second = _with_end_user(
+        transaction("NL", date="2027-08-01", parties=[{**DISTRIBUTOR, "name": "Other Trading"}]),
+        name="Another Buyer",
+        type="government_agency",
+    )
+    a, b = san(engine, first), san(engine, second)
+    assert ids(a) == ["HRDD-SAN-005", "HRDD-SAN-006"]
+    assert all(x is y for x, y in zip(a, b, strict=True))
+    by_rule = {f.rule_id: f for f in a}
+    assurance, age = by_rule["HRDD-SAN-005"], by_rule["HRDD-SAN-006"]
+    assert "Buyer" not in assurance.message and "Trading" not in assurance.message
+    elsewhere = {
+        f.rule_id: f
+        for f in san(engine, transaction("NL", date="2027-08-01", parties=[{**DISTRIBUTOR, "country": "DE"}]))
+    }
+    assert elsewhere["HRDD-SAN-005"] is not assurance and elsewhere["HRDD-SAN-006"] is age
+    assert "in DE, NL:" in elsewhere["HRDD-SAN-005"].message
