@@ -888,3 +888,92 @@ def test_a_repeated_review_gets_the_very_same_findings(engine: hrdd.Engine) -> N
     assert found and all(
         a is b for a, b in zip(found, [f for f in second.findings if f.plugin == PLUGIN], strict=True)
     )
+
+
+# --------------------------------------------------------------------------------------
+# What is remembered, by what
+# --------------------------------------------------------------------------------------
+
+OLD = "2026-04-03"  # 401 days after the data's as_of: HRDD-HR-011 for every destination
+RENAMED_OFFICE = {**OFFICE, "name": "OfficeWrite Pro"}
+PAIRS = {
+    "date": (
+        make_transaction(BODY_CAMERA, government("NL", "health"), date=OLD),
+        make_transaction(BODY_CAMERA, government("NL", "health"), date="2026-04-04"),
+    ),
+    # Measured against the same day (the test assesses on 2026-07-01), said apart.
+    "dated or not": (
+        make_transaction(BODY_CAMERA, government("NL", "health"), date="2026-07-01"),
+        make_transaction(BODY_CAMERA, government("NL", "health"), date=None),
+    ),
+    "end_user.country": (
+        make_transaction(OFFICE, private("NL"), date=OLD),
+        make_transaction(OFFICE, private("DE"), date=OLD),
+    ),
+    "end_user.name": (
+        make_transaction(OFFICE, private("IL", name="First Buyer"), date=OLD),
+        make_transaction(OFFICE, private("IL", name="Second Buyer"), date=OLD),
+    ),
+    "misuse potential": (
+        make_transaction(OFFICE, private("IL"), date=OLD),
+        make_transaction(FACE_SDK, private("IL"), date=OLD),
+    ),
+    "the item of the highest potential": (
+        make_transaction(OFFICE, private("IL"), date=OLD),
+        make_transaction(RENAMED_OFFICE, private("IL"), date=OLD),
+    ),
+    "government link": (
+        make_transaction(OFFICE, private("IL"), date=OLD),
+        make_transaction(OFFICE, private("IL", government_relationship="contractor"), date=OLD),
+    ),
+}
+
+
+@pytest.mark.parametrize("changed", list(PAIRS))
+def test_deals_differing_in_one_input_get_their_own_findings(
+    tmp_path_factory: pytest.TempPathFactory, changed: str
+) -> None:
+    """Two deals that differ only in one input a finding reads, assessed by turns on one engine
+    in either order, each get what an engine seeing it first reports."""
+    deals = PAIRS[changed]
+    day = _dt.date(2026, 7, 1)
+
+    def fresh_engine() -> hrdd.Engine:
+        return hrdd.Engine.from_policy(write_policy(tmp_path_factory.mktemp("engine")))
+
+    fresh = [hr_report(fresh_engine().assess(deal, as_of=day)) for deal in deals]
+    assert fresh[0] != fresh[1], "the two deals must differ in what the plugin reports"
+    for order in ((0, 1), (1, 0)):
+        engine = fresh_engine()
+        for _ in range(2):
+            for n in order:
+                assert hr_report(engine.assess(deals[n], as_of=day)) == fresh[n]
+
+
+def test_findings_are_shared_by_deals_that_differ_in_nothing_they_read(engine: hrdd.Engine) -> None:
+    """The review does not read the day, nor the data's age the customer: a customer's deals on
+    other days share its review, customers in one destination on one day share the age, and
+    HRDD-HR-013 (which does not name the item) is shared by items of the same potential."""
+
+    def found(document: dict[str, Any]) -> dict[str, hrdd.Finding]:
+        return {f.rule_id: f for f in engine.assess(document).findings if f.plugin == PLUGIN}
+
+    monday = found(make_transaction(OFFICE, private("IL", name="Shared Buyer"), date=OLD))
+    tuesday = found(make_transaction(OFFICE, private("IL", name="Shared Buyer"), date="2026-04-04"))
+    other = found(make_transaction(OFFICE, private("IL", name="Other Buyer"), date=OLD))
+    renamed = found(make_transaction(RENAMED_OFFICE, private("IL", name="Shared Buyer"), date=OLD))
+    assert set(monday) == {"HRDD-HR-010", "HRDD-HR-011", "HRDD-HR-013"}
+    assert monday["HRDD-HR-010"] is tuesday["HRDD-HR-010"] and monday["HRDD-HR-013"] is tuesday["HRDD-HR-013"]
+    assert monday["HRDD-HR-011"] is not tuesday["HRDD-HR-011"]
+    assert monday["HRDD-HR-011"] is other["HRDD-HR-011"] and monday["HRDD-HR-013"] is not other["HRDD-HR-013"]
+    assert (
+        monday["HRDD-HR-013"] is renamed["HRDD-HR-013"]
+        and monday["HRDD-HR-010"] is not renamed["HRDD-HR-010"]
+    )
+
+
+def test_the_memories_are_bounded() -> None:
+    """Every memory of the state has a bound (a memory that fills forgets and fills again)."""
+    state = hr_plugin.State(countries_for(default_data_path()), {})
+    for memory in (state.reviews, state.exposures, state.ages):
+        assert 0 < memory.size <= 32768
