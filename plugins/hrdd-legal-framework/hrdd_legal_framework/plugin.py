@@ -158,44 +158,55 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
     return PluginSetup(data=data.datasets, state=LegalFramework(data))
 
 
-# How many bearings the check remembers (see LegalFramework.bearings): a catalogue's batch
-# makes a few thousand; deals that each list their own clauses make one per subset, without
-# end.
-BEARINGS_SIZE = 8192
+# How many values the check's memories hold (see LegalFramework). Sized for an order book (1,500
+# customers, a hundred product models, deals over a year) rather than a catalogue's day: each
+# holds its working set without forgetting, while a batch of deals that list their own clauses
+# (a bearing per subset) or name ever new end users stays bounded. The findings about named end
+# users keep recurring keys only (most of an order book's combinations of customer and items
+# come once: keeping each would hold some 40 MiB more after 30,000 deals to save a build in
+# twenty deals); their memories note the keys seen once for as many deals as they keep.
+BEARINGS_SIZE = 16384
+BASES_SIZE = 8192
+FRAMINGS_SIZE = 4096
+FINDINGS_SIZE = 8192
+# One data-age finding (or None) per day measured on: eleven years of transaction dates.
+AGES_SIZE = 4096
 
 
 @attrs.frozen
 class LegalFramework:
     """The plugin's state in one engine: the legal data, and what the check worked out with it,
-    each remembered by everything else it reads. One per engine (engines that load the same
+    each remembered by what its builder reads. One per engine (engines that load the same
     files share the data, not these memories), so no key needs one of the engine's config
     values or the data."""
 
     data: LegalData
-    # The items as the check sees them, by item (see item_views).
-    views: Memory[tuple[Any, ...], ItemView] = attrs.field(factory=lambda: Memory(4096), repr=False)
-    # What bears on one item for an end user reviewed whatever the contract and design, and the
-    # one object for each distinct bearing made of an exposure, by the exposure (its identity)
-    # and what is missing of the clauses and design safeguards that mitigate it (see _bearings);
-    # then what every concerns finding about an end user reviewed starts and ends with (see
-    # _framing). Deals that list their clauses afresh make many bearings of one exposure (every
-    # subset of its clauses and safeguards): they share one bound rather than each exposure
-    # keeping its own.
-    exposures: Memory[tuple[Any, ...], Exposure] = attrs.field(factory=lambda: Memory(4096), repr=False)
+    # The items as the check sees them, with their capabilities, by item (see item_views).
+    views: Memory[tuple[Any, ...], tuple[ItemView, Capabilities]] = attrs.field(
+        factory=lambda: Memory(4096), repr=False
+    )
+    # The concerns that bear on an item with some capabilities for an end user of a destination,
+    # sector and kind (agency or data holder), whoever the end user and whatever the item's name
+    # (see _basis); then the one bearing made of each basis for an item's view, the end user's
+    # government link and what is missing of the clauses and design safeguards that mitigate it
+    # (see _bearings); then what every concerns finding about an end user reviewed starts and
+    # ends with (see _framing). Deals that list their clauses afresh make many bearings of one
+    # basis (every subset of its clauses and safeguards): one bound holds them all.
+    bases: Memory[tuple[Any, ...], Concerns] = attrs.field(factory=lambda: Memory(BASES_SIZE), repr=False)
     bearings: Memory[tuple[Any, ...], Bearing] = attrs.field(
         factory=lambda: Memory(BEARINGS_SIZE), repr=False
     )
-    framings: Memory[Reviewed, Framing] = attrs.field(factory=Memory, repr=False)
-    # The findings about the end users reviewed (see _review; the first two keep recurring keys). A
-    # finding about all of a deal's items has a key per combination of items (and of their
-    # safeguards): more keys than a memory of the default size holds in a catalogue's batch.
+    framings: Memory[Reviewed, Framing] = attrs.field(factory=lambda: Memory(FRAMINGS_SIZE), repr=False)
+    # The findings about the end users reviewed (see _review; each keeps recurring keys only).
+    # Each names the end user: a customer's deals share them, and an order book's customers,
+    # with their combinations of items, make more keys than a catalogue's batch.
     statuses: Memory[tuple[Any, ...], Finding] = attrs.field(factory=lambda: Memory(4096), repr=False)
-    concerns: Memory[tuple[Any, ...], Finding] = attrs.field(  # or NOTHING_BEARS
-        factory=lambda: Memory(4096), repr=False
+    concerns: Memory[tuple[Any, ...], Finding] = attrs.field(
+        factory=lambda: Memory(FINDINGS_SIZE), repr=False
     )
-    reviews: Memory[tuple[Any, ...], Finding] = attrs.field(factory=lambda: Memory(4096), repr=False)
-    # The data-age finding (or None) by the day measured on: one per day, in practice.
-    ages: Memory[Reference, Finding | None] = attrs.field(factory=lambda: Memory(64), repr=False)
+    reviews: Memory[tuple[Any, ...], Finding] = attrs.field(factory=lambda: Memory(FINDINGS_SIZE), repr=False)
+    # The data-age finding (or None) by the day measured on (see _data_age): one per day.
+    ages: Memory[Reference, Finding | None] = attrs.field(factory=lambda: Memory(AGES_SIZE), repr=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -263,7 +274,7 @@ def reviewed_end_users(transaction: Transaction) -> tuple[Reviewed, ...]:
     )
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=4096)  # an order book's customers (1,500), with room
 def _reviewed_end_users(
     name: str,
     country: str,
@@ -302,48 +313,66 @@ def _reviewed_end_users(
 
 @attrs.frozen(cache_hash=True)  # part of the keys the check remembers findings by: hashed once
 class ItemView:
-    """One item as the check sees it: everything the findings read of it but its design
-    safeguards (read from the item where they count, so that a view is shared by the deals
-    that configure the same product differently)."""
+    """One item as the findings quote it: not its design safeguards (read from the item where
+    they count), nor its capabilities (they decide which concerns bear on it, see _basis, and
+    no finding quotes them), so that a view is shared by the deals that configure the same
+    product differently."""
 
     path: str
     name: str
     potential: int
-    capabilities: frozenset[str] | None  # None: not profiled, every capability assumed
     profiled: bool
+    # The misuse potential as the findings quote it (derived from the fields above).
+    quoted: Evidence = attrs.field(
+        default=attrs.Factory(lambda view: Evidence(*_quoted_potential(view)), takes_self=True)
+    )
 
 
-def item_views(transaction: Transaction, context: CheckContext) -> tuple[ItemView, ...]:
-    """The items' views, each the same object for the same item fields and profile."""
-    memory: Memory[tuple[Any, ...], ItemView] = context.state.views
+def _quoted_potential(view: ItemView) -> tuple[str, Any]:
+    value = view.potential if view.profiled else f"unknown (not profiled: weighed as {view.potential})"
+    return f"{view.path}.misuse_potential", value
+
+
+# The capabilities of an item no plugin profiled: unknown, so every concern bears on it.
+UNPROFILED: frozenset[str] | None = None
+Capabilities = frozenset[str] | None
+
+
+def item_views(
+    transaction: Transaction, context: CheckContext
+) -> tuple[tuple[ItemView, ...], tuple[Capabilities, ...]]:
+    """The items' views, and their capabilities as the concerns are matched against them
+    (each the same objects for the same item fields and profile)."""
+    memory: Memory[tuple[Any, ...], tuple[ItemView, Capabilities]] = context.state.views
     profiles = context.profiles
     views = []
+    capabilities = []
     for item in transaction.items:
         profile = profiles.get(item.id)
         if profile is None:
             key: tuple[Any, ...] = (item.index, item.name)
         else:
             key = (item.index, item.name, profile.misuse_potential, profile.capabilities)
-        view = memory.get(key)
-        if view is None:
+        seen = memory.get(key)
+        if seen is None:
             if profile is None:
-                view = ItemView(item.path, item.name, UNPROFILED_POTENTIAL, None, False)
+                seen = (ItemView(item.path, item.name, UNPROFILED_POTENTIAL, False), UNPROFILED)
             else:
-                view = ItemView(
-                    item.path, item.name, profile.misuse_potential, frozenset(profile.capabilities), True
-                )
-            memory.keep(key, view)
-        views.append(view)
-    return tuple(views)
+                view = ItemView(item.path, item.name, profile.misuse_potential, True)
+                seen = (view, frozenset(profile.capabilities))
+            memory.keep(key, seen)
+        views.append(seen[0])
+        capabilities.append(seen[1])
+    return tuple(views), tuple(capabilities)
+
+
+def _quoted(views: Sequence[ItemView]) -> tuple[Evidence, ...]:
+    """What a finding that names no item reads of the items: their potentials, as quoted."""
+    return tuple(v.quoted for v in views)
 
 
 def _potential_evidence(views: Sequence[ItemView]) -> dict[str, Any]:
-    return {
-        f"{v.path}.misuse_potential": v.potential
-        if v.profiled
-        else f"unknown (not profiled: weighed as {v.potential})"
-        for v in views
-    }
+    return dict(v.quoted for v in views)
 
 
 # --------------------------------------------------------------------------------------
@@ -422,8 +451,8 @@ def _status_text(status: IccprStatus, data: LegalData) -> str:
     return "not covered by any state's ratification of the ICCPR"
 
 
-# What the memory of concerns findings holds where no concern bears on the items (no finding).
-NOTHING_BEARS: Any = object()
+# What the memory of data-age findings gives for a day not measured yet (None: not too old).
+NOT_MEASURED: Any = object()
 
 
 @hookimpl
@@ -432,15 +461,14 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
     see _review), then the data's age."""
     state: LegalFramework = context.state
     config = context.config
-    views = item_views(transaction, context)
+    views, capabilities = item_views(transaction, context)
     findings: list[Finding] = []
     for reviewed in reviewed_end_users(transaction):
-        findings += _review(reviewed, views, transaction, state, config)
+        findings += _review(reviewed, views, capabilities, transaction, state, config)
     # The data-age finding reads the data, max_age_days and the day measured on, no more.
     reference = context.reference(transaction)
-    if reference in state.ages:
-        age = state.ages[reference]
-    else:
+    age = state.ages.get(reference, NOT_MEASURED)
+    if age is NOT_MEASURED:
         age = state.ages.keep(reference, _data_age(state.data, config, reference))
     if age is not None:
         findings.append(age)
@@ -450,6 +478,7 @@ def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> list
 def _review(
     reviewed: Reviewed,
     views: tuple[ItemView, ...],
+    capabilities: tuple[Capabilities, ...],
     transaction: Transaction,
     state: LegalFramework,
     config: Mapping[str, Any],
@@ -477,7 +506,9 @@ def _review(
     clauses = transaction.contract.clauses
     findings: list[Finding] = []
     if not status.weighed_as_party:
-        key: tuple[Any, ...] = (reviewed, views, clauses)
+        # Only about a government-linked end user does it name an item (the one to review, or
+        # those without a surveillance capability); else it quotes their potentials alone.
+        key: tuple[Any, ...] = (reviewed, views if reviewed.linked else _quoted(views), clauses)
         found = state.statuses.get(key)
         if found is None:
             found = state.statuses.keep_recurring(
@@ -485,26 +516,30 @@ def _review(
             )
         findings.append(found)
     concern_finding = None
-    if data.concerns_of(reviewed.country):
-        bearings = _bearings(reviewed, views, transaction, state, config)
-        # The finding reads the reviewed end user and the bearings (each the item's view and
-        # what is missing to mitigate what bears on it; one object per distinct bearing).
-        key = (reviewed, bearings)
-        found = state.concerns.get(key)
-        if found is None:
-            concern_finding = _concerns_finding(reviewed, status, bearings, state)
-            state.concerns.keep_recurring(key, NOTHING_BEARS if concern_finding is None else concern_finding)
-        elif found is not NOTHING_BEARS:
-            concern_finding = found
+    concerned = bool(data.concerns_of(reviewed.country))
+    if concerned:
+        bearings = _bearings(reviewed, views, capabilities, transaction, state, config)
+        worst = max(bearings, key=_WORST)  # the first of the worst, in the items' order
+        if worst.outcome is not Outcome.PASS:
+            # The finding reads the reviewed end user, the worst bearing, and of every bearing
+            # the item's potential as quoted and the concerns (not the other items' names, nor
+            # what is missing to mitigate what bears on them).
+            key = (reviewed, worst, tuple([b.shown for b in bearings]))
+            concern_finding = state.concerns.get(key)
+            if concern_finding is None:
+                concern_finding = state.concerns.keep_recurring(
+                    key, _concerns_finding(reviewed, status, worst, bearings, state)
+                )
     if concern_finding is not None:
         findings.append(concern_finding)
     elif status.weighed_as_party:
-        key = (reviewed, views)
-        # Kept at once: deals of every shape repeat it (it reads neither the contract nor the
-        # items' safeguards).
+        # It reads neither the contract nor the items' safeguards; where no concern is on record,
+        # it names no item either: it quotes their misuse potentials alone, so deals of other
+        # items with the same potentials share it.
+        key = (reviewed, views if concerned else _quoted(views))
         found = state.reviews.get(key)
         if found is None:
-            found = state.reviews.keep(key, _reviewed_finding(reviewed, status, views, data))
+            found = state.reviews.keep_recurring(key, _reviewed_finding(reviewed, status, views, data))
         findings.append(found)
     return findings
 
@@ -611,13 +646,12 @@ def _status_finding(
     )
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(cache_hash=True)  # part of the keys the concerns findings are remembered by
 class Bearing:
     """The documented concerns that bear on one item for one end user reviewed, what is
-    missing to mitigate them, and the outcome they make. Compared and hashed by identity: the
-    check makes one per distinct bearing (see _bearings), so equal bearings are the same
-    object (once the exposures are forgotten, new ones only cost a concerns finding built
-    again, never a wrong one)."""
+    missing to mitigate them, and the outcome they make. The check makes one object per
+    distinct bearing (see _bearings); compared by value, so that one built again after the
+    memory forgot still finds the concerns finding remembered for its equal."""
 
     view: ItemView
     basis: Concerns  # the concerns, with what a finding says of them
@@ -626,13 +660,15 @@ class Bearing:
     outcome: Outcome  # for the end user's government link, by concerns_escalate_at
     # The outcome's rank, the potential and the concerns' weight: the worst item ranks highest.
     rank: tuple[int, int, int]
-    potential: Evidence  # the item's misuse potential as the findings quote it
+    # What a concerns finding reads of a bearing that is not the worst: the item's potential as
+    # quoted (with its place in the deal) and the concerns (see _review).
+    shown: tuple[Evidence, Concerns]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # part of the keys bearings are remembered by: hashed once
 class Concerns:
-    """What the concerns bearing on an item ask for, worked out once per distinct bearing (see
-    _concerns_bearing): the clauses and design safeguards that mitigate them (sorted), their
+    """What the concerns bearing on an item ask for, worked out once per distinct set of
+    concerns (see _basis): the clauses and design safeguards that mitigate them (sorted), their
     summed weight, those about compelled access, and what a finding says of them (the ICCPR
     articles they engage, their labels and their mitigations, in words)."""
 
@@ -647,11 +683,10 @@ class Concerns:
     ids: tuple[str, ...]  # the concerns' ids, as the findings list them
 
 
-@functools.lru_cache(maxsize=1024)
-def _concerns_bearing(
-    data: LegalData, code: str, sector: str | None, holder: bool, capabilities: frozenset[str] | None
-) -> Concerns:
-    relevant = data.bearing(code, sector, holder, capabilities)
+@functools.lru_cache(maxsize=1024)  # a few hundred distinct sets of concerns in the data
+def _concerns(relevant: tuple[Concern, ...]) -> Concerns:
+    """What ``relevant`` asks for and says (one object per set, whichever destinations and
+    items it bears for)."""
     return Concerns(
         relevant,
         tuple(sorted({c for concern in relevant for c in concern.clauses})),
@@ -665,64 +700,69 @@ def _concerns_bearing(
     )
 
 
-@attrs.define(eq=False)
-class Exposure:
-    """What bears on one item for one end user reviewed whatever the contract and the item's
-    design safeguards. Compared and hashed by identity: the bearings made of it are remembered
-    by it (LegalFramework.bearings), and a key holding it keeps it alive."""
-
-    view: ItemView
-    basis: Concerns
-    linked: bool
+def _basis(
+    state: LegalFramework, country: str, sector: str | None, agency: bool, capabilities: Capabilities
+) -> Concerns:
+    """The concerns that bear on an item of these capabilities for an end user of this
+    destination, sector and kind: all the basis reads (not the end user's name or government
+    link, nor the item's name or place in the deal). The destinations and sectors that make
+    the same concerns bear share one object (a bearing's key holds it)."""
+    key = (country, sector, agency, capabilities)
+    basis = state.bases.get(key)
+    if basis is None:
+        basis = state.bases.keep(
+            key, _concerns(state.data.bearing(country, sector, not agency, capabilities))
+        )
+    return basis
 
 
 def _bearings(
     reviewed: Reviewed,
     views: Sequence[ItemView],
+    capabilities: Sequence[Capabilities],
     transaction: Transaction,
     state: LegalFramework,
     config: Mapping[str, Any],
 ) -> tuple[Bearing, ...]:
     """What bears on each item (the views are in the items' order): one object per distinct
-    bearing. Its exposure is remembered by everything it reads (the destination, sector,
-    agency flag and government link of the end user reviewed, and the item's view), and the
-    bearing by the exposure and what is missing of the contract's clauses and the item's
-    design safeguards."""
+    bearing, remembered by all it reads: the item's view, the concerns that bear on it (see
+    _basis), the end user's government link, and what is missing of the contract's clauses
+    and the item's design safeguards that mitigate them."""
     clauses = transaction.contract.clauses
-    memory, made = state.exposures, state.bearings
+    made = state.bearings
     country, sector, agency, linked = reviewed.country, reviewed.sector, reviewed.agency, reviewed.linked
     bearings = []
-    for view, item in zip(views, transaction.items, strict=True):
-        key = (country, sector, agency, linked, view)
-        exposure = memory.get(key)
-        if exposure is None:
-            found = _concerns_bearing(state.data, country, sector, not agency, view.capabilities)
-            exposure = memory.keep(key, Exposure(view, found, linked))
-        basis = exposure.basis
-        missing = (
-            exposure,
+    for view, held, item in zip(views, capabilities, transaction.items, strict=True):
+        basis = _basis(state, country, sector, agency, held)
+        key = (
+            view,
+            basis,
+            linked,
             tuple(_filterfalse(clauses.__contains__, basis.clauses)) if basis.clauses else (),
             tuple(_filterfalse(item.design_safeguards.__contains__, basis.design)) if basis.design else (),
         )
-        bearing = made.get(missing)
+        bearing = made.get(key)
         if bearing is None:
-            bearing = made.keep(missing, _bearing(*missing, config["concerns_escalate_at"]))
+            bearing = made.keep(key, _bearing(*key, config["concerns_escalate_at"]))
         bearings.append(bearing)
     return tuple(bearings)
 
 
 def _bearing(
-    exposure: Exposure, missing_clauses: tuple[str, ...], missing_design: tuple[str, ...], escalate_at: int
+    view: ItemView,
+    found: Concerns,
+    linked: bool,
+    missing_clauses: tuple[str, ...],
+    missing_design: tuple[str, ...],
+    escalate_at: int,
 ) -> Bearing:
-    view, found = exposure.view, exposure.basis
     outcome = concern_outcome(
         view.potential,
         found.weight,
-        exposure.linked,
+        linked,
         escalate_at,
         unmitigated=bool(missing_clauses or missing_design),
     )
-    [potential] = _potential_evidence((view,)).items()
     return Bearing(
         view,
         found,
@@ -730,7 +770,7 @@ def _bearing(
         missing_design,
         outcome,
         (_RANK[outcome], view.potential, found.weight),
-        Evidence(*potential),
+        (view.quoted, found),
     )
 
 
@@ -775,18 +815,21 @@ def _framing(reviewed: Reviewed, status: IccprStatus, state: LegalFramework) -> 
 
 
 def _concerns_finding(
-    reviewed: Reviewed, status: IccprStatus, bearings: Sequence[Bearing], state: LegalFramework
-) -> Finding | None:
-    worst = max(bearings, key=_WORST)  # the first of the worst, in the items' order
+    reviewed: Reviewed,
+    status: IccprStatus,
+    worst: Bearing,
+    bearings: Sequence[Bearing],
+    state: LegalFramework,
+) -> Finding:
+    """The finding about the concerns that bear on the items (``worst`` the first of the worst
+    bearings, which does not pass)."""
     outcome = worst.outcome
-    if outcome is Outcome.PASS:
-        return None
     framing = _framing(reviewed, status, state)
     potential = worst.view.potential
     evidence = (
         *framing.opening,
         Evidence("bearing_on_items", {b.view.path: list(b.basis.ids) for b in bearings if b.basis.concerns}),
-        *[b.potential for b in bearings],
+        *[b.view.quoted for b in bearings],
         *framing.closing,
     )
     intro = (

@@ -228,3 +228,91 @@ def test_deals_listing_their_own_clauses_keep_the_remembered_bearings_bounded(
         assert [findings(bounded.assess(document)) for document in documents] == expected
         assert len(bounded.plugins.by_name[PLUGIN].state.bearings) <= 4
     assert any(f["rule_id"] == plugin.CONCERNS for told in expected for f in told)
+
+
+CANADIAN_POLICE = DUTCH_POLICE | {"name": "Ottawa Police Service", "country": "CA"}  # no concern on record
+MALAYSIAN_LAB = {  # no action on the ICCPR; not government-linked
+    "name": "University Hospital Lab",
+    "country": "MY",
+    "type": "academic",
+    "sector": "health",
+}
+
+
+def two_items(first: dict[str, Any], second: dict[str, Any], end_user: dict[str, Any]) -> dict[str, Any]:
+    document = deal(first, end_user)
+    document["items"] = [{"id": "item-1", **first}, {"id": "item-2", **second}]
+    return document
+
+
+def renamed(item: dict[str, Any]) -> dict[str, Any]:
+    return item | {"name": item["name"] + " Mk II"}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "rule"),
+    [
+        # where no concern is on record, the review quotes the potentials alone: not the names
+        (deal(CAMERA, CANADIAN_POLICE), deal(renamed(CAMERA), CANADIAN_POLICE), "HRDD-LAW-001"),
+        # about an end user who is not government-linked, the status quotes the potentials alone
+        (deal(CAMERA, MALAYSIAN_LAB), deal(renamed(CAMERA), MALAYSIAN_LAB), "HRDD-LAW-002"),
+        # the concerns name the worst item alone (the first of the worst: the recorder)
+        (
+            two_items(RECORDER, CAMERA, EGYPT_OPERATOR),
+            two_items(RECORDER, renamed(CAMERA), EGYPT_OPERATOR),
+            "HRDD-LAW-004",
+        ),
+    ],
+    ids=["review", "status", "concerns"],
+)
+def test_deals_differing_in_a_name_no_finding_reads_share_it(
+    tmp_path: Path, first: dict[str, Any], second: dict[str, Any], rule: str
+) -> None:
+    """A finding is remembered by what it reads: deals that differ only in an item's name it
+    does not quote get the very same finding (once its key has come twice), the same as a
+    fresh engine's."""
+    fresh = [f for f in law_findings(engine(tmp_path / "fresh").assess(first)) if f["rule_id"] == rule]
+    assert [
+        f for f in law_findings(engine(tmp_path / "fresh-2").assess(second)) if f["rule_id"] == rule
+    ] == fresh
+    on = engine(tmp_path / "one")
+    made = [
+        [f for f in on.assess(document).findings if f.rule_id == rule] for document in (first, second) * 3
+    ]
+    assert all(len(found) == 1 for found in made)
+    assert all(found[0] is made[-1][0] for found in made[2:])
+    assert [f.to_dict() for f in made[-1]] == fresh
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # where a concern is on record, the review names the items
+        (deal(CAMERA, DUTCH_POLICE), deal(renamed(CAMERA), DUTCH_POLICE)),
+        # about a government-linked end user, the status names the item to review
+        (
+            deal(RECORDER, MALAYSIAN_LAB | {"type": "government_agency"}),
+            deal(renamed(RECORDER), MALAYSIAN_LAB | {"type": "government_agency"}),
+        ),
+        # the worst item's name
+        (two_items(RECORDER, CAMERA, EGYPT_OPERATOR), two_items(renamed(RECORDER), CAMERA, EGYPT_OPERATOR)),
+        # what is missing to mitigate the concerns bearing on the worst item
+        (
+            two_items(RECORDER | {"design_safeguards": ["data_minimisation"]}, CAMERA, EGYPT_OPERATOR),
+            two_items(RECORDER, CAMERA, EGYPT_OPERATOR),
+        ),
+        # another item's misuse potential where no concern is on record
+        (deal(CAMERA, CANADIAN_POLICE), deal(PROBE, CANADIAN_POLICE)),
+    ],
+    ids=["review-names", "status-names", "worst-name", "worst-missing", "potential"],
+)
+def test_deals_differing_in_what_a_finding_reads_get_their_own(
+    tmp_path: Path, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """The other side of sharing: a name or a fact the finding quotes keeps deals apart, and
+    each is told what a fresh engine tells it, whatever came before."""
+    fresh = {"first": law_findings(engine(tmp_path / "fresh-1").assess(first))}
+    fresh["second"] = law_findings(engine(tmp_path / "fresh-2").assess(second))
+    assert fresh["first"] != fresh["second"]
+    for which, findings in in_both_orders(tmp_path, first, second, law_findings):
+        assert findings == fresh[which]
