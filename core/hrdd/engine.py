@@ -213,7 +213,7 @@ class _Enforcing:
     nothing else holds is enforced in place and never remembered (see Engine._check).
     """
 
-    __slots__ = ("answers", "declared", "enforced", "enforcement", "per_rule")
+    __slots__ = ("answers", "declared", "enforced", "enforcement", "forget", "per_rule")
 
     def __init__(
         self, declared: frozenset[str], enforcement: Enforcement, per_rule: Mapping[str, Enforcement]
@@ -222,6 +222,9 @@ class _Enforcing:
         self.enforcement = enforcement
         self.per_rule = per_rule
         self.enforced: dict[int, tuple[_FindingRef, str | None, _Ranked, Outcome]] = {}
+        # The references' callback, bound once: a bound method made per reference would be one
+        # more object per remembered finding (100,000 and more on a large order book).
+        self.forget = self._forget
         # Whole answers: a check that remembers its answer as a tuple returns the very same
         # tuple for the same inputs. ``answers`` maps ``id(answer)`` to (the answer, held so its
         # id stays its own while remembered; the subject; its ranked findings; its check
@@ -233,7 +236,7 @@ class _Enforcing:
     def remember(self, finding: Finding, subject: str | None, ranked: _Ranked, effective: Outcome) -> None:
         if len(self.enforced) >= ENFORCED_CACHE_SIZE:
             self.enforced.clear()
-        ref = _FindingRef(finding, self._forget)
+        ref = _FindingRef(finding, self.forget)
         ref.key = key = id(finding)
         self.enforced[key] = (ref, subject, ranked, effective)
 
