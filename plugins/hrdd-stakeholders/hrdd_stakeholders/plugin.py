@@ -164,27 +164,56 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
 @attrs.frozen
 class Stakeholders:
     """The plugin's state in one engine: the rules, and what the checks worked out with them,
-    each remembered by everything else it reads. One per engine (engines that load the same
-    file share the rules, not these memories), so no key needs one of the engine's config
-    values or data."""
+    each remembered by exactly what it reads. One per engine (engines that load the same file
+    share the rules, not these memories), so no key needs one of the engine's config values or
+    data.
+
+    Each part of hrdd_check_end_user's answer is remembered on its own, by what its builder
+    reads and nothing more: an order book's deals repeat a customer's KYC answers, a
+    distributor's place in the chain or a framework contract far more often than they repeat
+    all of them together (with the items, the parties and the contract of one deal), which a
+    memory of whole answers alone would need (it is kept besides, for a small exporter's deals,
+    which do repeat it: see hrdd_check_end_user). Those that name the customer have its name
+    in their key; those that do not (the intermediaries') are shared by every customer in the
+    same country buying at the same stakes."""
 
     rules: StakeholderRules
-    stakes: Memory[tuple[Any, ...], Stakes] = attrs.field(factory=Memory, repr=False)
-    opacities: Memory[tuple[Any, ...], Opacity] = attrs.field(factory=Memory, repr=False)
-    facts: Memory[tuple[Any, ...], tuple[dict[str, Any], Opacity]] = attrs.field(factory=Memory, repr=False)
-    # The parts of hrdd_check_end_user's answer. The reviews (with the whole answers given with
-    # each, see Review) and the other end users are kept at once; the others are keyed by the
-    # contract's clauses and keep a finding once its key recurs
-    # (hrdd.memory.Memory.keep_recurring): where every deal has a contract of its own, keeping
-    # each would only hold findings the engine must copy and the collector go through.
-    reviews: Memory[tuple[Any, ...], Review] = attrs.field(factory=Memory, repr=False)
+    # Small values that many findings share, kept at once.
+    stakes: Memory[tuple[Any, ...], Stakes] = attrs.field(factory=lambda: Memory(STAKES_SIZE), repr=False)
+    opacities: Memory[tuple[Any, ...], Opacity] = attrs.field(
+        factory=lambda: Memory(OPACITIES_SIZE), repr=False
+    )
+    facts: Memory[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=Memory, repr=False)
+    # The parts whose key holds no more of the deal than the customer and its answers (not its
+    # items, parties or contract), kept at once: a customer's next deal finds them.
+    kyc_flags: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=Memory, repr=False)
+    end_user_types: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
+        factory=lambda: Memory(FINDINGS_SIZE), repr=False
+    )
     other_end_users: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
-    close_to_government: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
-    state_owned: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
-    sole_end_user_unknown: Memory[tuple[Any, ...], Finding] = attrs.field(factory=Memory, repr=False)
-    # hrdd_check_end_user's whole answers, by the review (its identity) and what the other parts
-    # read besides, kept once their key recurs; and the contracts seen, by their clauses (see
-    # hrdd_check_end_user).
+    related: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(factory=Memory, repr=False)
+    # The parts whose key holds the stakes' weight (which follows a deal's items) or the
+    # contract's clauses (for a contract seen before, see hrdd_check_end_user), kept once their
+    # key recurs (hrdd.memory.Memory.keep_recurring): on an order book, two keys in three
+    # come once (a customer's rare combination of items, an amended contract), and keeping
+    # those would hold some 25,000 findings (over 200 MiB) in 30,000 deals for nothing.
+    unanswered_kyc: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
+        factory=lambda: Memory(FINDINGS_SIZE), repr=False
+    )
+    intermediaries: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
+        factory=lambda: Memory(FINDINGS_SIZE), repr=False
+    )
+    close_to_government: Memory[tuple[Any, ...], Finding] = attrs.field(
+        factory=lambda: Memory(FINDINGS_SIZE), repr=False
+    )
+    state_owned: Memory[tuple[Any, ...], Finding] = attrs.field(
+        factory=lambda: Memory(FINDINGS_SIZE), repr=False
+    )
+    sole_end_user_unknown: Memory[tuple[Any, ...], Finding] = attrs.field(
+        factory=lambda: Memory(FINDINGS_SIZE), repr=False
+    )
+    # hrdd_check_end_user's whole answers, by everything their parts read, kept once their
+    # key recurs; and the contracts seen, by their clauses (see hrdd_check_end_user).
     answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = attrs.field(
         factory=lambda: Memory(ANSWERS_SIZE), repr=False
     )
@@ -194,22 +223,18 @@ class Stakeholders:
     last_opacity: list[tuple[Any, Opacity | None]] = attrs.field(factory=lambda: [(None, None)], repr=False)
 
 
-# The contracts the end-user check notes (forgotten all at once when full), and the whole
-# answers it keeps (for all reviews together).
+# The memories' bounds (see hrdd.memory.Memory). Stakes and opacities are small values: an
+# order book's items and end users give some 1,400 stakes, its distributors and destinations
+# some 1,800 opacities in 30,000 deals. The findings' memories hold some 3,700 keys at most
+# each in 30,000 deals: at about 9 KiB a finding (with the engine's enforced copy and the
+# report's JSON of it), a full one holds some 36 MiB, however long the batch. The whole
+# answers hold findings the parts' memories hold too, but for those forgotten since.
+STAKES_SIZE = 4096
+OPACITIES_SIZE = 4096
+FINDINGS_SIZE = 4096
+ANSWERS_SIZE = 4096
+# The contracts the end-user check notes (forgotten all at once when full).
 CONTRACTS_NOTED = 4096
-ANSWERS_SIZE = 8192
-
-
-@attrs.frozen(eq=False)
-class Review:
-    """The parts of the end-user check's answer that read neither the contract nor the risk
-    tier (kept at once, by the end user's fields, its related parties, the KYC answers, the
-    parties, the stakes and the opacity). Compared and hashed by identity: the whole answers
-    given with it are remembered by it (Stakeholders.answers), and a key holding it keeps it
-    alive."""
-
-    end_user_checks: tuple[Finding, ...]
-    party_checks: tuple[Finding, ...]
 
 
 # --------------------------------------------------------------------------------------
@@ -278,6 +303,10 @@ class Stakes:
     facilitates: bool  # potential at or above ``sensitive_at``: the item could serve abuses
     sensitive: bool
     sensitive_reason: str
+    # What a finding that gives the stakes' evidence and weighs them by sensitivity and
+    # capability reads of them: (potential, linked, unclassified, sensitive). In the keys of
+    # the findings that name no item, so that deals whose top item differs share them.
+    weight: tuple[int, bool, tuple[str, ...], bool]
 
     def evidence(self) -> dict[str, Any]:
         evidence: dict[str, Any] = {
@@ -335,7 +364,8 @@ def _stakes(key: tuple[Any, ...], link: tuple[bool, str], config: Mapping[str, A
     if unclassified:
         why += f"; items {', '.join(unclassified)} were not classified and count as misuse potential 5"
     facilitates = potential >= sensitive_at
-    return Stakes(potential, top_item, unclassified, linked, link_reason, facilitates, sensitive, why)
+    weight = (potential, linked, unclassified, sensitive)
+    return Stakes(potential, top_item, unclassified, linked, link_reason, facilitates, sensitive, why, weight)
 
 
 @attrs.frozen
@@ -361,6 +391,7 @@ class Opacity:
     level: str
     home: tuple[str, ...]  # the countries a party may sit in without needing a reason
     unnamed_forwarder: bool  # the KYC answers name a forwarder as final destination, parties do not
+    opaque: bool  # the opaque_intermediary red flag: what the facts read of the opacity besides its level
 
 
 def opacity_of(transaction: Transaction, state: Stakeholders) -> Opacity:
@@ -419,7 +450,8 @@ def _opacity_of(transaction: Transaction, rules: StakeholderRules) -> Opacity:
     )
     if unnamed_forwarder:
         total += rules.forwarder_final_points
-    return Opacity(tuple(views), total, rules.opacity_level(total), home, unnamed_forwarder)
+    opaque = unnamed_forwarder or any(view.role_opaque and view.points >= 2 for view in views)
+    return Opacity(tuple(views), total, rules.opacity_level(total), home, unnamed_forwarder, opaque)
 
 
 def other_end_users_flagged(transaction: Transaction) -> bool:
@@ -436,16 +468,39 @@ def related_parties(transaction: Transaction) -> Iterable[tuple[str, str, Any]]:
             yield f"parties[{p_index}].related_parties[{index}]", party.name, related
 
 
+def _parties_related(transaction: Transaction) -> bool:
+    """Whether a party names a related party (in most deals none does)."""
+    return any(party.related_parties for party in transaction.parties)
+
+
+def party_links(transaction: Transaction) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """What related_parties reads of the parties: each party's name and related parties, by
+    position, or () when no party names a related party (as in most deals)."""
+    if not _parties_related(transaction):
+        return ()
+    return tuple((party.name, party.related_parties) for party in transaction.parties)
+
+
+def listed_link(transaction: Transaction) -> bool:
+    """Whether a related party's relationship is one a listed-party question asks about and
+    the KYC answers say yes (the related_party_listed_overlap red flag)."""
+    if not transaction.end_user.related_parties and not _parties_related(transaction):
+        return False
+    for _path, _owner, related in related_parties(transaction):
+        question = LISTED_FLAG_FOR_RELATIONSHIP.get(related.relationship)
+        if question is not None and transaction.kyc.answer(question) is True:
+            return True
+    return False
+
+
 def red_flags(transaction: Transaction, opacity: Opacity) -> list[str]:
     """KYC questions answered true plus the flags derived from the transaction."""
     flags = set(transaction.kyc.flagged)
     if other_end_users_flagged(transaction):
         flags.add("not_sole_end_user")
-    for _path, _owner, related in related_parties(transaction):
-        question = LISTED_FLAG_FOR_RELATIONSHIP.get(related.relationship)
-        if question is not None and transaction.kyc.answer(question) is True:
-            flags.add("related_party_listed_overlap")
-    if opacity.unnamed_forwarder or any(view.role_opaque and view.points >= 2 for view in opacity.parties):
+    if listed_link(transaction):
+        flags.add("related_party_listed_overlap")
+    if opacity.opaque:
         flags.add("opaque_intermediary")
     return sorted(flags)
 
@@ -457,32 +512,27 @@ def red_flags(transaction: Transaction, opacity: Opacity) -> list[str]:
 
 @hookimpl
 def hrdd_transaction_facts(transaction: Transaction, context: CheckContext) -> Mapping[str, Any]:
-    """The facts, worked out once per distinct key (everything they read: the end user's
-    type, relationship, sole-end-user answer, whether others are named and related parties,
-    the KYC answers and the opacity of the parties)."""
+    """The facts, worked out once per distinct key: everything they read (the end user's type
+    and relationship, whether others use the items, the KYC answers, whether a related party's
+    link to a listing is confirmed, and of the opacity, its level and whether it raises the
+    red flag). Not the parties or the countries: the opacity, which reads them, is remembered
+    on its own (and read back by the end-user check)."""
     state: Stakeholders = context.state
     end_user = transaction.end_user
-    exporter = transaction.exporter
-    # Everything opacity_of's key holds too (the parties, both countries, the KYC answers): the
-    # opacity is remembered with the facts, for the end-user check to read back.
+    opacity = opacity_of(transaction, state)
     key = (
         end_user.type,
         end_user.government_relationship,
-        end_user.sole_end_user,
-        bool(end_user.other_end_users),
-        end_user.related_parties,
+        other_end_users_flagged(transaction),
         transaction.kyc.answers,
-        transaction.parties,
-        end_user.country,
-        exporter.country if exporter else None,
+        listed_link(transaction),
+        opacity.level,
+        opacity.opaque,
     )
-    found: tuple[dict[str, Any], Opacity] | None = state.facts.get(key)
+    found = state.facts.get(key)
     if found is None:
-        opacity = opacity_of(transaction, state)
-        found = state.facts.keep(key, (_facts(transaction, opacity), opacity))
-    else:
-        state.last_opacity[0] = (transaction, found[1])
-    return dict(found[0])
+        found = state.facts.keep(key, _facts(transaction, opacity))
+    return dict(found)
 
 
 def _facts(transaction: Transaction, opacity: Opacity) -> dict[str, Any]:
@@ -527,95 +577,95 @@ def _listing(names: Iterable[str]) -> str:
 
 @hookimpl
 def hrdd_check_end_user(transaction: Transaction, context: CheckContext) -> Sequence[Finding]:
-    """Every check, in order. The parts that read neither the contract nor the risk tier are
-    remembered by the end user's fields, its related parties, the KYC answers, the parties,
-    the stakes and the opacity (a Review); with them, the whole answer (one tuple, which the
-    engine reuses whole when it comes back) by what the other parts read besides: the
-    contract's clauses, whether the end user is the only one and who the others are, and the
-    risk tier and its source. The other parts are remembered on their own too (see
-    check_close_to_government, check_state_owned, check_other_end_users), for deals that
-    share them but not the whole answer; a deal with a risk tier no plugin of hrdd publishes
-    goes without the whole answer's memory.
+    """Every check, in order, each remembered on its own by what it reads (see Stakeholders):
+    a deal gets the very findings of the deals before it that share those inputs, whatever
+    else differs. The whole answer (one tuple, which the engine reuses whole when it comes
+    back) is remembered too, by everything its parts read, once that recurs: a small
+    exporter's deals repeat it; an order book's hardly ever do, and then each part is looked
+    up on its own. A deal with a risk tier no plugin of hrdd publishes goes without the whole
+    answer's memory.
 
-    Whatever reads the contract is looked up only for a contract seen before: a company's
-    framework contracts come back deal after deal, but where every deal lists clauses of its
-    own, no such key ever recurs and the lookups (and noting each key, see
-    hrdd.memory.Memory.keep_recurring) would only add to every deal's cost. The first deal
-    with a contract builds those parts afresh and notes the contract; from the next one on,
-    each key is remembered once it comes twice."""
+    Whatever reads the contract is looked up and kept only for a contract seen before (by
+    its clauses, with any customer): a company's framework contracts come back deal after
+    deal, but where every deal lists clauses of its own, no such key ever recurs: the lookups
+    would only add to every deal's cost, and the findings kept would only be copied by the
+    engine (a finding a plugin keeps cannot be filled in place) and gone through by the
+    collector. The first deal with a contract builds those parts afresh and notes the
+    contract; from the next one on, each is kept once it comes twice."""
     state: Stakeholders = context.state
-    end_user = transaction.end_user
     stakes = stakes_of(transaction, context)
     opacity = opacity_of(transaction, state)
+    clauses = transaction.contract.clauses
+    if state.contracts.first(clauses):  # the first deal with this contract: noted only
+        return _answer(transaction, context, stakes, opacity, remember=False)
+    tier = context.fact(RISK_TIER)
+    if tier is not None and type(tier) is not str:
+        return _answer(transaction, context, stakes, opacity)
+    end_user = transaction.end_user
+    # The opacity holds the parties (related parties included) as its views hold them, and
+    # both countries; the stakes, all the checks read of the items and the end user's link.
     key = (
+        stakes,
+        opacity,
         end_user.name,
         end_user.type,
         end_user.government_relationship,
         end_user.country,
         end_user.related_parties,
-        transaction.kyc.answers,
-        transaction.parties,
-        stakes,
-        opacity,
-    )
-    review = state.reviews.get(key)
-    if review is None:
-        review = state.reviews.keep(key, _review(transaction, context, stakes, opacity))
-    clauses = transaction.contract.clauses
-    if state.contracts.first(clauses):  # the first deal with this contract: noted only
-        return _answer(transaction, context, stakes, review, remember=False)
-    tier = context.fact(RISK_TIER)
-    if tier is not None and type(tier) is not str:
-        return _answer(transaction, context, stakes, review)
-    asked = (
-        review,
-        clauses,
         end_user.sole_end_user,
         end_user.other_end_users,
+        transaction.kyc.answers,
+        clauses,
         tier,
         context.fact_source(RISK_TIER),
     )
-    answer = state.answers.get(asked)
+    answer = state.answers.get(key)
     if answer is None:
-        answer = state.answers.keep_recurring(asked, tuple(_answer(transaction, context, stakes, review)))
+        answer = state.answers.keep_recurring(key, tuple(_answer(transaction, context, stakes, opacity)))
     return answer
 
 
-def _review(transaction: Transaction, context: CheckContext, stakes: Stakes, opacity: Opacity) -> Review:
-    """The parts of the answer that read neither the contract nor the risk tier."""
-    rules: StakeholderRules = context.state.rules
-    end_user_checks = (
-        *check_kyc_flags(transaction, rules, stakes),
-        *check_unanswered_kyc(transaction, context, stakes),
-        *check_end_user_type(transaction, stakes),
-    )
-    party_checks = (
-        *check_related_parties(transaction, stakes),
-        *check_intermediaries(transaction, context, opacity, stakes),
-    )
-    return Review(end_user_checks, party_checks)
-
-
 def _answer(
-    transaction: Transaction, context: CheckContext, stakes: Stakes, review: Review, remember: bool = True
+    transaction: Transaction, context: CheckContext, stakes: Stakes, opacity: Opacity, remember: bool = True
 ) -> list[Finding]:
-    """The end-user check's answer: the review's parts, with the checks that read the contract
-    or the risk tier in between (each remembered on its own unless ``remember`` is false)."""
+    """The end-user check's answer, part by part (what reads the contract is remembered unless
+    ``remember`` is false)."""
     state: Stakeholders = context.state
-    findings: list[Finding] = list(review.end_user_checks)
+    findings: list[Finding] = []
+    if transaction.kyc.flagged:
+        findings += check_kyc_flags(transaction, state, stakes)
+    findings += check_unanswered_kyc(transaction, context, stakes)
+    findings += check_end_user_type(transaction, state, stakes)
     findings += check_close_to_government(transaction, context, stakes, remember)
     findings += check_state_owned(transaction, state, stakes, remember)
     findings += check_other_end_users(transaction, state, stakes, remember)
-    findings += review.party_checks
+    findings += check_related_parties(transaction, state, stakes)
+    findings += check_intermediaries(transaction, context, opacity, stakes)
     return findings
 
 
 # ---- BIS Know Your Customer -----------------------------------------------------------
 
 
-def check_kyc_flags(transaction: Transaction, rules: StakeholderRules, stakes: Stakes) -> list[Finding]:
+def check_kyc_flags(transaction: Transaction, state: Stakeholders, stakes: Stakes) -> tuple[Finding, ...]:
     """Every flag answered true is an unresolved red flag: inquire, do not self-blind, refrain
-    or ask BIS if it cannot be resolved. That is a human's decision: escalate."""
+    or ask BIS if it cannot be resolved. That is a human's decision: escalate. Remembered by
+    what it reads: the end user's name, the KYC answers, the related parties (a listed-party
+    flag names them, with their owners) and the stakes' weight."""
+    key = (
+        transaction.end_user.name,
+        transaction.kyc.answers,
+        transaction.end_user.related_parties,
+        party_links(transaction),
+        stakes.weight,
+    )
+    found = state.kyc_flags.get(key)
+    if found is None:
+        found = state.kyc_flags.keep(key, tuple(_kyc_flags(transaction, state.rules, stakes)))
+    return found
+
+
+def _kyc_flags(transaction: Transaction, rules: StakeholderRules, stakes: Stakes) -> list[Finding]:
     name = transaction.end_user.name
     findings = []
     flagged = set(transaction.kyc.flagged)
@@ -671,9 +721,22 @@ def check_kyc_flags(transaction: Transaction, rules: StakeholderRules, stakes: S
     return findings
 
 
-def check_unanswered_kyc(transaction: Transaction, context: CheckContext, stakes: Stakes) -> list[Finding]:
+def check_unanswered_kyc(
+    transaction: Transaction, context: CheckContext, stakes: Stakes
+) -> tuple[Finding, ...]:
     """An unanswered question is missing diligence, not a clear answer. It escalates for a
-    sensitive deal; otherwise the policy's ``unanswered_kyc`` outcome applies."""
+    sensitive deal; otherwise the policy's ``unanswered_kyc`` outcome applies. Remembered by
+    what it reads: the end user's name, the KYC answers, the stakes' weight and the reason
+    they are (or are not) sensitive, which names the top item only when it weighs."""
+    key = (transaction.end_user.name, transaction.kyc.answers, stakes.weight, stakes.sensitive_reason)
+    memory: Memory[tuple[Any, ...], tuple[Finding, ...]] = context.state.unanswered_kyc
+    found = memory.get(key)
+    if found is None:
+        found = memory.keep_recurring(key, tuple(_unanswered_kyc(transaction, context, stakes)))
+    return found
+
+
+def _unanswered_kyc(transaction: Transaction, context: CheckContext, stakes: Stakes) -> list[Finding]:
     unanswered = sorted(transaction.kyc.unanswered)
     if not unanswered:
         return []
@@ -715,7 +778,25 @@ def check_unanswered_kyc(transaction: Transaction, context: CheckContext, stakes
 # ---- The end user ----------------------------------------------------------------------
 
 
-def check_end_user_type(transaction: Transaction, stakes: Stakes) -> list[Finding]:
+def check_end_user_type(transaction: Transaction, state: Stakeholders, stakes: Stakes) -> tuple[Finding, ...]:
+    """An end user whose type, or (for a private one buying capable items) whose relationship
+    to a government, is not established. Remembered by what it reads: the end user's name and
+    type, the stakes' weight and, when the type is not established (the message names it),
+    the top item."""
+    end_user = transaction.end_user
+    unestablished = end_user.type in UNESTABLISHED_TYPES
+    if not unestablished and not (
+        end_user.type in NON_GOVERNMENT_TYPES and end_user.government_relationship is None and stakes.capable
+    ):
+        return ()
+    key = (end_user.name, end_user.type, stakes.weight, stakes.top_item if unestablished else None)
+    found = state.end_user_types.get(key)
+    if found is None:
+        found = state.end_user_types.keep(key, tuple(_end_user_type(transaction, stakes)))
+    return found
+
+
+def _end_user_type(transaction: Transaction, stakes: Stakes) -> list[Finding]:
     end_user = transaction.end_user
     if end_user.type in UNESTABLISHED_TYPES:
         if stakes.sensitive:
@@ -961,14 +1042,7 @@ def check_other_end_users(
                 return [_sole_end_user_unknown(transaction, stakes)]
             # Remembered by everything it reads: of the stakes, not which item tops the
             # potential, so deals that differ only in that share it.
-            key: tuple[Any, ...] = (
-                end_user.name,
-                transaction.contract.clauses,
-                stakes.potential,
-                stakes.linked,
-                stakes.sensitive,
-                stakes.unclassified,
-            )
+            key: tuple[Any, ...] = (end_user.name, transaction.contract.clauses, stakes.weight)
             found = state.sole_end_user_unknown.get(key)
             if found is None:
                 found = state.sole_end_user_unknown.keep_recurring(
@@ -977,7 +1051,8 @@ def check_other_end_users(
             return [found]
         return []
     # Red flag 2 reads neither the contract nor the risk tier: a customer's deals repeat its key.
-    key = (end_user.name, end_user.country, end_user.sole_end_user, others, stakes)
+    # Of the stakes, it reads their weight (facilitates follows the potential), not the top item.
+    key = (end_user.name, end_user.country, end_user.sole_end_user, others, stakes.weight)
     found = state.other_end_users.get(key)
     if found is None:
         found = state.other_end_users.keep(key, _other_end_users(transaction, state.rules, stakes))
@@ -1104,10 +1179,26 @@ def _sole_end_user_unknown(transaction: Transaction, stakes: Stakes) -> Finding:
 # ---- Related parties -------------------------------------------------------------------
 
 
-def check_related_parties(transaction: Transaction, stakes: Stakes) -> list[Finding]:
+def check_related_parties(
+    transaction: Transaction, state: Stakeholders, stakes: Stakes
+) -> tuple[Finding, ...]:
     """A related party by shared directors, ownership or succession is what the BIS
     listed-party questions are about: when that question is open, the relationship is an open
-    question too. (A question answered true is reported by HRDD-STK-002, naming the party.)"""
+    question too. (A question answered true is reported by HRDD-STK-002, naming the party.)
+    Remembered by what it reads: the related parties with their owners' names, the KYC
+    answers and the stakes' weight."""
+    end_user = transaction.end_user
+    links = party_links(transaction)
+    if not end_user.related_parties and not links:
+        return ()
+    key = (end_user.name, end_user.related_parties, links, transaction.kyc.answers, stakes.weight)
+    found = state.related.get(key)
+    if found is None:
+        found = state.related.keep(key, tuple(_related_parties(transaction, stakes)))
+    return found
+
+
+def _related_parties(transaction: Transaction, stakes: Stakes) -> list[Finding]:
     findings = []
     answers = dict(transaction.kyc.answers)
     for path, owner, related in related_parties(transaction):
@@ -1157,6 +1248,26 @@ def check_related_parties(transaction: Transaction, stakes: Stakes) -> list[Find
 
 
 def check_intermediaries(
+    transaction: Transaction, context: CheckContext, opacity: Opacity, stakes: Stakes
+) -> tuple[Finding, ...]:
+    """The intermediaries that obscure who receives the items, and the parties without a
+    country. Remembered by what they read: the opacity (the parties, as its views hold them),
+    the end user's country, the stakes' weight, and the end user's name only when a party has
+    no country (that message alone names it). Not the customer otherwise: every customer in
+    one country that buys through one distributor at the same stakes gets the same findings."""
+    if not opacity.parties and not opacity.unnamed_forwarder:
+        return ()
+    end_user = transaction.end_user
+    unlocated = any(view.party.country is None for view in opacity.parties)
+    key = (opacity, end_user.country, stakes.weight, end_user.name if unlocated else None)
+    memory: Memory[tuple[Any, ...], tuple[Finding, ...]] = context.state.intermediaries
+    found = memory.get(key)
+    if found is None:
+        found = memory.keep_recurring(key, tuple(_intermediaries(transaction, context, opacity, stakes)))
+    return found
+
+
+def _intermediaries(
     transaction: Transaction, context: CheckContext, opacity: Opacity, stakes: Stakes
 ) -> list[Finding]:
     findings = []

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from stakeholders_kit import (
     ALPR,
@@ -29,6 +30,7 @@ from stakeholders_kit import (
 
 import hrdd
 from hrdd.context import CheckContext, SharedFacts
+from hrdd.memory import Memory
 from hrdd_stakeholders import plugin
 
 WITHOUT_CERTIFICATE = {
@@ -144,6 +146,35 @@ def test_deals_with_the_same_inputs_get_the_same_findings(tmp_path: Path) -> Non
     kept = open_question(police_with_other)
     assert kept is not noted
     assert open_question(police_with_other) is kept
+
+
+def test_intermediaries_are_shared_by_customers_and_name_each_where_they_must(tmp_path: Path) -> None:
+    """A distributor in a third country is reported the same for two customers in one
+    country at the same stakes: the finding names neither, so both get the very same one
+    (kept from its key's second sighting). A party without a country is reported naming the
+    customer: each gets its own."""
+    engine = hrdd.Engine.from_policy(write_policy(tmp_path))
+    context = _context(engine)
+
+    def the_rule(document: dict, rule: str) -> hrdd.Finding:
+        [finding] = [
+            f
+            for f in plugin.hrdd_check_end_user(hrdd.Transaction.from_dict(document), context)
+            if f.rule_id == rule
+        ]
+        return finding
+
+    other_name = "Politie Gemeente Noordhaven"
+    the_rule(make_transaction(parties=[DISTRIBUTOR_AE]), "HRDD-STK-011")
+    kept = the_rule(make_transaction(parties=[DISTRIBUTOR_AE], name=other_name), "HRDD-STK-011")
+    assert the_rule(make_transaction(parties=[DISTRIBUTOR_AE]), "HRDD-STK-011") is kept
+    unlocated = [{"role": "distributor", "name": "Nowhere Trading"}]
+    the_rule(make_transaction(parties=unlocated), "HRDD-STK-012")
+    first = the_rule(make_transaction(parties=unlocated), "HRDD-STK-012")
+    second = the_rule(make_transaction(parties=unlocated, name=other_name), "HRDD-STK-012")
+    assert MUNICIPAL_POLICE["name"] in first.message
+    assert other_name in second.message and MUNICIPAL_POLICE["name"] not in second.message
+    assert the_rule(make_transaction(parties=unlocated), "HRDD-STK-012") is first
 
 
 DISTRIBUTOR_AE = {"role": "distributor", "name": "Gulfway FZE", "country": "AE"}
@@ -275,6 +306,24 @@ def _policy(directory: Path, standins: list[str]) -> Path:
             id="kyc",
         ),
         pytest.param(
+            make_transaction(
+                items=[FACE_GATE], end_user=STATE_TELCO, kyc=kyc_with(evasive_about_reexport=DROP)
+            ),
+            make_transaction(
+                items=[{**FACE_GATE, "name": "FaceGate II turnstile terminal"}],
+                end_user=STATE_TELCO,
+                kyc=kyc_with(evasive_about_reexport=DROP),
+            ),
+            [],
+            id="items.name",  # the sensitive stakes' reason names the top item (HRDD-STK-003 too)
+        ),
+        pytest.param(
+            make_transaction(parties=[DISTRIBUTOR_AE]),
+            make_transaction(parties=[{**DISTRIBUTOR_AE, "country": "SA"}]),
+            [],
+            id="parties.country",
+        ),
+        pytest.param(
             make_transaction(items=[FACE_GATE], end_user=STATE_TELCO),
             make_transaction(items=[FACE_GATE], end_user=NOT_A_TELCO),
             _tier_standins({"telecom_operator": "very_high", "commercial": "low"}),
@@ -312,18 +361,28 @@ def test_the_end_user_check_follows_each_input_it_reads(
         forget_extensions(directory)
 
 
-def test_the_whole_answers_of_every_review_share_one_bound(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("bound", ["STAKES_SIZE", "OPACITIES_SIZE", "FINDINGS_SIZE", "ANSWERS_SIZE"])
+def test_every_memory_holds_at_most_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: str
 ) -> None:
-    """The end-user check's whole answers are kept for all end users reviewed in one memory:
-    however many contracts and end users come, it holds at most its bound, and every deal is
-    told what an engine seeing it first reports."""
-    monkeypatch.setattr(plugin, "ANSWERS_SIZE", 2)
+    """However many customers, items, parties and contracts come, each memory holds at most
+    its bound, and every deal is told what an engine seeing it first reports."""
+    monkeypatch.setattr(plugin, bound, 2)
     clauses = FULL_CONTRACT["clauses"]
     documents = [
-        make_transaction(end_user=end_user, contract={**FULL_CONTRACT, "clauses": clauses[:cut]})
-        for end_user in (MUNICIPAL_POLICE, RETAILER)
-        for cut in (len(clauses), len(clauses) - 1, len(clauses) - 2)
+        make_transaction(
+            items=[item],
+            end_user=end_user,
+            sole_end_user=DROP,
+            type=end_user_type,
+            kyc=kyc_with(evasive_about_reexport=DROP),
+            parties=[{**DISTRIBUTOR_AE, "name": f"Gulfway {cut} FZE"}],
+            contract={**FULL_CONTRACT, "clauses": clauses[:cut]},
+        )
+        for end_user in (MUNICIPAL_POLICE, RETAILER, STATE_TELCO)
+        for end_user_type in (end_user["type"], "unknown")
+        for item in (BODY_CAMERA, FACE_GATE)
+        for cut in (len(clauses), len(clauses) - 1)
     ]
     fresh = []
     for n, document in enumerate(documents):
@@ -333,7 +392,14 @@ def test_the_whole_answers_of_every_review_share_one_bound(
     directory = tmp_path / "bounded"
     directory.mkdir()
     engine = hrdd.Engine.from_policy(write_policy(directory))
-    for _ in range(3):  # a whole answer is kept from its key's second sighting on
+    state = engine.plugins.by_name[PLUGIN].state
+    bounded = [
+        memory
+        for memory in (getattr(state, field.name) for field in attrs.fields(type(state)))
+        if isinstance(memory, Memory) and memory.size == 2
+    ]
+    assert bounded, f"no memory is sized by {bound}"
+    for _ in range(2):
         for document, expected in zip(documents, fresh, strict=True):
             assert _published(engine.assess(document)) == expected
-            assert len(engine.plugins.by_name[PLUGIN].state.answers) <= 2
+            assert all(len(memory) <= 2 for memory in bounded)
