@@ -113,9 +113,11 @@ class Assessed:
 # the check names the end user, so its keys hold the end user and the risk, and an order book
 # of a realistic size (some 1,500 customers, each with a few risks as their deals' items and
 # dates vary) has some 7,000 of them over 30,000 deals, the few large customers' recurring
-# most: these memories hold that working set (a safety bound all the same; about 2 KiB per
-# remembered finding). The risks themselves are few (some 400 on such an order book).
-PER_END_USER_SIZE = 8192
+# most. Holding them all took about 100 MiB more over a batch of 100,000 such deals (a
+# remembered finding costs some 7 KiB with the engine's enforced copy and JSON), so these
+# memories hold a quarter of that and keep the most recently built (see hrdd.memory). The
+# risks themselves are few (some 400 on such an order book).
+PER_END_USER_SIZE = 2048
 
 
 @attrs.frozen

@@ -95,11 +95,12 @@ SEVERITY_FOR_POTENTIAL = (
     Severity.CRITICAL,
 )
 
-# How many values each of an engine's memories holds (see State): safety bounds, sized for an
-# order book (a hundred product models, each at one of a few positions of a deal, sold to fifty
-# destinations: some ten thousand determinations a year, and an answer for each misuse
-# potential the models' safeguards give them).
-MEMORY_SIZE = 16384
+# How many values each of an engine's memories holds (see State): bounds on memory. An order
+# book (a hundred product models, each at one of a few positions of a deal, sold to fifty
+# destinations) makes some ten thousand determinations a year, and an answer for each misuse
+# potential the models' safeguards give them; the memories keep the most recently built
+# (see hrdd.memory), the best sellers' among them.
+MEMORY_SIZE = 4096
 ANSWERS_SIZE = 2 * MEMORY_SIZE
 # How many routes (destination and ECCN as given) and reference days are remembered.
 ROUTES_SIZE = 1024

@@ -165,13 +165,12 @@ def hrdd_plugin_info() -> PluginInfo:
 # sized for an order book of 1,500 customers buying a hundred product models in 49
 # destinations over a year: 30,000 such deals make 17,500 distinct reviews (one per customer
 # and highest-potential model, mostly), 8,300 destination-days with data past its age and 700
-# exposed customers' notices. A memory that fills forgets everything and fills again. What it
-# costs: after those 30,000 deals the process holds about 140 MiB more than with 1,024 each
-# (the reviews, the ages and the engine's copies of their findings); half these sizes hold
-# 55 MiB less and rebuild 0.07 more findings per deal.
-REVIEWS_SIZE = 32768
-AGES_SIZE = 16384
-EXPOSURES_SIZE = 4096
+# exposed customers' notices. A memory that fills forgets its older half (see hrdd.memory).
+# Holding the whole working set (32,768 reviews, 16,384 ages) took about 140 MiB more than
+# 1,024 each after 30,000 deals; these sizes keep the recent and recurring part of it.
+REVIEWS_SIZE = 8192
+AGES_SIZE = 4096
+EXPOSURES_SIZE = 1024
 
 
 @hookimpl

@@ -119,11 +119,12 @@ MEMORY_SIZE = 4096
 # product models, each at one of a few positions, with its safeguards as sold (the standard
 # ones or one struck or added) and each kind of government link, make some ten thousand of
 # each kind (a year's order book: 4,000 in-scope findings, 2,000 to 7,000 of each rule weighing
-# the end user's link, 6,500 texts' groups), and a memory that fills forgets them all at once.
-FINDINGS_SIZE = 4 * MEMORY_SIZE
+# the end user's link, 6,500 texts' groups); a memory that fills forgets its older half, and
+# the best-selling models' findings come back among the newer.
+FINDINGS_SIZE = MEMORY_SIZE
 # How many answers hrdd_check_item keeps, for all configurations together: one per
 # configuration, model name and kind of government link (13,000 in a year's order book).
-ANSWERS_SIZE = 8 * MEMORY_SIZE
+ANSWERS_SIZE = 2 * MEMORY_SIZE
 
 V = TypeVar("V")
 _UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)

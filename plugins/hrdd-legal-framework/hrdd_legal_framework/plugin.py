@@ -158,17 +158,18 @@ def hrdd_configure(config: Mapping[str, Any], policy_dir: Path) -> PluginSetup:
     return PluginSetup(data=data.datasets, state=LegalFramework(data))
 
 
-# How many values the check's memories hold (see LegalFramework). Sized for an order book (1,500
-# customers, a hundred product models, deals over a year) rather than a catalogue's day: each
-# holds its working set without forgetting, while a batch of deals that list their own clauses
-# (a bearing per subset) or name ever new end users stays bounded. The findings about named end
+# How many values the check's memories hold (see LegalFramework). An order book (1,500
+# customers, a hundred product models, deals over a year) needs four times these to hold its
+# whole working set, which cost more memory than it saved time over a batch of 100,000 deals;
+# a memory that fills forgets its older half (see hrdd.memory), and a batch of deals that list
+# their own clauses (a bearing per subset) or name ever new end users stays bounded. The findings about named end
 # users keep recurring keys only (most of an order book's combinations of customer and items
 # come once: keeping each would hold some 40 MiB more after 30,000 deals to save a build in
 # twenty deals); their memories note the keys seen once for as many deals as they keep.
-BEARINGS_SIZE = 16384
-BASES_SIZE = 8192
-FRAMINGS_SIZE = 4096
-FINDINGS_SIZE = 8192
+BEARINGS_SIZE = 4096
+BASES_SIZE = 2048
+FRAMINGS_SIZE = 1024
+FINDINGS_SIZE = 2048
 # One data-age finding (or None) per day measured on: eleven years of transaction dates.
 AGES_SIZE = 4096
 

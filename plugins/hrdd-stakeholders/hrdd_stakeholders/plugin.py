@@ -225,14 +225,15 @@ class Stakeholders:
 
 # The memories' bounds (see hrdd.memory.Memory). Stakes and opacities are small values: an
 # order book's items and end users give some 1,400 stakes, its distributors and destinations
-# some 1,800 opacities in 30,000 deals. The findings' memories hold some 3,700 keys at most
-# each in 30,000 deals: at about 9 KiB a finding (with the engine's enforced copy and the
-# report's JSON of it), a full one holds some 36 MiB, however long the batch. The whole
-# answers hold findings the parts' memories hold too, but for those forgotten since.
+# some 1,800 opacities in 30,000 deals. The findings' memories see up to some 3,700 recurring
+# keys each in 30,000 deals; at about 9 KiB a finding (with the engine's enforced copy and the
+# report's JSON of it) they keep the 2,048 built most recently (see hrdd.memory), some 18 MiB
+# each however long the batch. The whole answers hold findings the parts' memories hold too,
+# but for those forgotten since.
 STAKES_SIZE = 4096
 OPACITIES_SIZE = 4096
-FINDINGS_SIZE = 4096
-ANSWERS_SIZE = 4096
+FINDINGS_SIZE = 2048
+ANSWERS_SIZE = 2048
 # The contracts the end-user check notes (forgotten all at once when full).
 CONTRACTS_NOTED = 4096
 
