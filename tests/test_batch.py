@@ -739,3 +739,63 @@ def test_an_input_changed_under_a_batch_stops_it_with_exit_2(tmp_path, monkeypat
     assert not out.exists() and partial.exists()
     kept = read_output(partial)
     assert [r["transaction_id"] for r in kept] == [f"TX-{n:05d}" for n in range(6)]
+
+
+def test_the_reports_are_the_same_at_any_memory_scale(tmp_path, monkeypatch):
+    """--memory-scale trades memory for speed and nothing else: with every memory scaled down
+    to a value or a few (forgetting all the time) the reports are those of the default sizes,
+    and the option does not outlive the batch."""
+    from hrdd.memory import SCALE_VARIABLE
+
+    monkeypatch.delenv(SCALE_VARIABLE, raising=False)
+    source = write_lines(tmp_path / "in.jsonl", list(transactions(48)))
+    command = ["batch", str(source), "--policy", str(WITHOUT_SCREENING), "--as-of", "2026-12-01"]
+    assert main([*command, "-o", str(tmp_path / "default.jsonl")]) == 0
+    assert main([*command, "-o", str(tmp_path / "small.jsonl"), "--memory-scale", "0.001", "--workers", "2"]) == 0
+    assert main([*command, "-o", str(tmp_path / "large.jsonl"), "--memory-scale", "4"]) == 0
+    default = timeless(read_output(tmp_path / "default.jsonl"))
+    assert timeless(read_output(tmp_path / "small.jsonl")) == default
+    assert timeless(read_output(tmp_path / "large.jsonl")) == default
+    assert SCALE_VARIABLE not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("option", "environment", "where"),
+    [
+        (["--memory-scale", "0"], None, "--memory-scale"),
+        (["--memory-scale", "-2"], None, "--memory-scale"),
+        (["--memory-scale", "nan"], None, "--memory-scale"),
+        ([], "lots", "HRDD_MEMORY_SCALE"),
+        ([], "0", "HRDD_MEMORY_SCALE"),
+    ],
+)
+def test_a_memory_scale_that_is_not_a_positive_number_is_bad_input(
+    tmp_path, monkeypatch, capsys, option, environment, where
+):
+    from hrdd.memory import SCALE_VARIABLE
+
+    if environment is None:
+        monkeypatch.delenv(SCALE_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(SCALE_VARIABLE, environment)
+    source = write_lines(tmp_path / "in.jsonl", list(transactions(2)))
+    out = tmp_path / "out.jsonl"
+    code = main(["batch", str(source), "-o", str(out), "--policy", str(WITHOUT_SCREENING), *option])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert where in err and "positive number" in err and "Traceback" not in err
+    assert not out.exists() and not partial_paths(out)[0].exists()
+
+
+def test_a_memory_scale_multiplies_every_memory_size(monkeypatch):
+    from hrdd.memory import SCALE_VARIABLE, Memory
+
+    monkeypatch.setenv(SCALE_VARIABLE, "2.5")
+    assert Memory(1000).size == 2500
+    monkeypatch.setenv(SCALE_VARIABLE, "0.0001")
+    assert Memory(1000).size == 1  # never below one value
+    monkeypatch.setenv(SCALE_VARIABLE, "many")
+    with pytest.raises(ValueError, match="HRDD_MEMORY_SCALE='many': expected a positive number"):
+        Memory(1000)
+    monkeypatch.delenv(SCALE_VARIABLE)
+    assert Memory(1000).size == 1000

@@ -22,6 +22,8 @@ not in a module global, so that two engines with different data or settings neve
 from __future__ import annotations
 
 import itertools
+import math
+import os
 from collections.abc import Hashable
 from typing import TypeVar
 
@@ -29,6 +31,36 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 DEFAULT_SIZE = 1024
+
+# Every memory's size is multiplied by this environment variable's value when the memory is
+# made (``hrdd batch --memory-scale`` sets it, so spawned workers see it too): the bounds are
+# a trade of memory for speed, sized for a worker of some hundreds of MiB, and a machine with
+# memory to spare buys speed on a large order book by raising them. Reports never depend on it.
+SCALE_VARIABLE = "HRDD_MEMORY_SCALE"
+
+
+def memory_scale() -> float:
+    """The factor every memory's size is multiplied by (1 unless ``HRDD_MEMORY_SCALE`` says).
+
+    :raises ValueError: the variable is set to something other than a positive number.
+    """
+    text = os.environ.get(SCALE_VARIABLE, "").strip()
+    if not text:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{SCALE_VARIABLE}={text!r}: expected a positive number (1: the sizes as built; 2: twice as large)"
+        )
+    return value
+
+
+def scaled(size: int) -> int:
+    """``size`` multiplied by :func:`memory_scale`, at least 1."""
+    return max(1, round(size * memory_scale()))
 
 
 class Sightings:
@@ -74,7 +106,7 @@ class Memory(dict[K, V]):
         super().__init__()
         if size < 1:
             raise ValueError(f"a memory holds at least one value, not {size}")
-        self.size = size
+        self.size = scaled(size)  # as HRDD_MEMORY_SCALE says (see memory_scale)
         self._seen = Sightings(4 * size)  # keys seen once (see keep_recurring)
 
     def keep(self, key: K, value: V) -> V:

@@ -29,6 +29,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import scaled
 from hrdd_program.programme import (
     CONFIG_SCHEMA,
     GRIEVANCE_AFTER,
@@ -125,7 +126,7 @@ class Programme:
     def __init__(self, elements: tuple[Element, ...], escalate_at: str) -> None:
         self.elements = elements
         self.escalate_at = escalate_at
-        self._findings = functools.lru_cache(maxsize=FINDINGS_SIZE)(self._build)
+        self._findings = functools.lru_cache(maxsize=scaled(FINDINGS_SIZE))(self._build)
 
     def findings(
         self, transaction_date: _dt.date | None, today: _dt.date, risk: Any, risk_source: str | None
