@@ -751,7 +751,10 @@ def test_the_reports_are_the_same_at_any_memory_scale(tmp_path, monkeypatch):
     source = write_lines(tmp_path / "in.jsonl", list(transactions(48)))
     command = ["batch", str(source), "--policy", str(WITHOUT_SCREENING), "--as-of", "2026-12-01"]
     assert main([*command, "-o", str(tmp_path / "default.jsonl")]) == 0
-    assert main([*command, "-o", str(tmp_path / "small.jsonl"), "--memory-scale", "0.001", "--workers", "2"]) == 0
+    assert (
+        main([*command, "-o", str(tmp_path / "small.jsonl"), "--memory-scale", "0.001", "--workers", "2"])
+        == 0
+    )
     assert main([*command, "-o", str(tmp_path / "large.jsonl"), "--memory-scale", "4"]) == 0
     default = timeless(read_output(tmp_path / "default.jsonl"))
     assert timeless(read_output(tmp_path / "small.jsonl")) == default
