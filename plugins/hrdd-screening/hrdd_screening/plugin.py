@@ -27,6 +27,7 @@ from hrdd import (
     Transaction,
     hookimpl,
 )
+from hrdd.memory import Memory
 from hrdd_screening.index import Index, Match
 from hrdd_screening.lists import LICENCES, Entry, LoadedList, load_list
 
@@ -96,9 +97,18 @@ def is_prohibiting(entry: Entry, prohibiting: frozenset[str]) -> bool:
     return any(len(code) > 4 and code in source for code in prohibiting)
 
 
+# How many names (with their country) a State keeps the matches of, and how many whole
+# screenings (a deal's subjects together: the facts hook and the end-user check ask for the
+# same one). Matching a name is the costly part, and names recur far more often than a deal's
+# combination of them: an order book of 1,500 customers buying through 40 distributors has
+# some 1,500 names but tens of thousands of combinations.
+NAMES_SIZE = 8192
+SCREENINGS_SIZE = 1024
+
+
 class State:
-    """What hrdd_configure loaded: the lists and their index, and a small memo of screenings
-    (the facts hook and the end-user check read the same one)."""
+    """What hrdd_configure loaded: the lists and their index, the matches of each name
+    screened and the whole screenings of recent deals (see NAMES_SIZE)."""
 
     def __init__(self, lists: list[LoadedList], config: Mapping[str, Any]) -> None:
         self.lists = lists
@@ -107,7 +117,12 @@ class State:
         self.confirm_at = float(config["confirm_at"])
         self.prohibiting = frozenset(code.upper() for code in config["prohibiting_sources"])
         self.max_matches = int(config["max_matches"])
-        self.memo: dict[tuple[Subject, ...], Screening] = {}
+        # What the index finds for a name in a country, with whether each match is confirmed
+        # and prohibiting: all a Hit holds besides the subject (the search reads nothing else).
+        self.matches: Memory[tuple[str, str | None], tuple[tuple[Match, bool, bool], ...]] = Memory(
+            NAMES_SIZE
+        )
+        self.memo: Memory[tuple[Subject, ...], Screening] = Memory(SCREENINGS_SIZE)
 
     def is_prohibiting(self, match: Match) -> bool:
         return is_prohibiting(match.entry, self.prohibiting)
@@ -116,16 +131,21 @@ class State:
         found = self.memo.get(subjects)
         if found is not None:
             return found
-        assert self.index is not None
         hits: list[Hit] = []
         for subject in subjects:
-            for match in self.index.search(subject.name, subject.country, self.threshold, self.max_matches):
-                hits.append(Hit(subject, match, match.score >= self.confirm_at, self.is_prohibiting(match)))
-        if len(self.memo) >= 1024:
-            self.memo.clear()
-        screening = Screening(subjects, tuple(hits))
-        self.memo[subjects] = screening
-        return screening
+            key = (subject.name, subject.country)
+            matches = self.matches.get(key)
+            if matches is None:
+                matches = self.matches.keep(key, self._matches(subject.name, subject.country))
+            hits.extend(
+                Hit(subject, match, confirmed, prohibiting) for match, confirmed, prohibiting in matches
+            )
+        return self.memo.keep(subjects, Screening(subjects, tuple(hits)))
+
+    def _matches(self, name: str, country: str | None) -> tuple[tuple[Match, bool, bool], ...]:
+        assert self.index is not None
+        found = self.index.search(name, country, self.threshold, self.max_matches)
+        return tuple((match, match.score >= self.confirm_at, self.is_prohibiting(match)) for match in found)
 
 
 @hookimpl

@@ -395,3 +395,37 @@ def test_missing_and_bad_list_files_refuse_the_policy(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("id;name\n1;x\n", encoding="utf-8")
     with pytest.raises(hrdd.PolicyError, match=r"bad.csv: line 1: unknown list format"):
         hrdd.Engine.from_policy(policy(tmp_path, ["bad.csv"]))
+
+
+def test_a_name_is_matched_once_and_each_deal_hears_of_it_in_its_own_place(tmp_path: Path) -> None:
+    """The index is searched once per name and country, whatever deal names it and where: a
+    listed distributor is found in each deal it appears in, as that deal's party, and its
+    findings read as for a fresh engine."""
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "csl.csv").write_bytes(FIXTURE.read_bytes())
+    engine = hrdd.Engine.from_policy(policy(tmp_path, ["lists/csl.csv"]))
+    state = next(plugin.state for plugin in engine.plugins.plugins if plugin.name == "hrdd-screening")
+    searched: list[tuple[str, str | None]] = []
+    search = state.index.search
+
+    def counting(name: str, country: str | None, *args: Any) -> Any:
+        searched.append((name, country))
+        return search(name, country, *args)
+
+    state.index.search = counting
+    cytrox = {"role": "distributor", "name": "Cytrox AD", "country": "MK"}
+    other = {"role": "freight_forwarder", "name": "Harbour Freight BV", "country": "NL"}
+    deals = [
+        transaction("Acme Retail GmbH", parties=[cytrox]),
+        transaction("Borealis Security AB", "SE", parties=[other, cytrox]),
+        transaction("Acme Retail GmbH", parties=[other]),
+    ]
+    for document in deals:
+        assessment = engine.assess(document)
+        fresh = hrdd.Engine.from_policy(policy(tmp_path, ["lists/csl.csv"])).assess(document)
+        assert [(f.rule_id, f.subject, f.message) for f in screening(assessment)] == [
+            (f.rule_id, f.subject, f.message) for f in screening(fresh)
+        ]
+    hits = [f for f in screening(engine.assess(deals[1])) if f.rule_id == "HRDD-SCR-001"]
+    assert hits and {f.subject for f in hits} == {"parties[1]"}
+    assert sorted(searched) == sorted(set(searched)) and ("Cytrox AD", "MK") in searched
