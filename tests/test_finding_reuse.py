@@ -343,3 +343,33 @@ def test_the_reference_day_tells_a_dated_deal_from_an_undated_one_on_the_same_da
     assert on_date.against() == "the transaction date 2026-12-01" and today.against() == "today"
     assert on_date.against(with_date=False) == "the transaction date"
     assert on_date.days_since(dt.date(2025, 12, 1)) == 365
+
+
+def test_the_engine_drops_the_whole_answers_a_plugin_has_forgotten():
+    """The engine remembers a plugin's whole answers by identity, holding each; an answer only
+    the engine still holds can never come back, so it is let go at the next sweep (a quarter
+    of the bound's insertions), while the answers the plugin keeps stay."""
+    import weakref
+
+    from hrdd.engine import _HELD_ALONE, _Answers
+
+    if not _HELD_ALONE:
+        pytest.skip("this interpreter's reference counts are not exact")
+
+    class Finding:  # what an answer holds, and a way to see it freed
+        pass
+
+    answers = _Answers(16)
+    kept = [(Finding(),) for _ in range(3)]  # the plugin still holds these
+    forgotten = [(Finding(),) for _ in range(3)]
+    for answer in kept + forgotten:
+        answers.keep(id(answer), (answer, None, (), None))  # type: ignore[arg-type]
+    freed = [weakref.ref(answer[0]) for answer in forgotten]
+    del forgotten, answer
+    assert all(ref() is not None for ref in freed)  # the engine's entries still hold them
+    for _ in range(4):  # the sweep comes within a quarter of the bound's insertions
+        fresh = (Finding(),)
+        kept.append(fresh)
+        answers.keep(id(fresh), (fresh, None, (), None))  # type: ignore[arg-type]
+    assert all(ref() is None for ref in freed)
+    assert all(answers[id(answer)][0] is answer for answer in kept)

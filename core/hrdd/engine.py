@@ -193,6 +193,48 @@ _getrefcount: Callable[[Any], int] = sys.getrefcount if _UNSHARED_ANSWER else (l
 _getweakrefcount = weakref.getweakrefcount
 
 
+def _held_alone_count() -> int:
+    """The reference count _Answers reads for an answer that only its entry holds, measured
+    the way it reads it; 0 where counts are not exact (then nothing is taken as forgotten)."""
+    if not _UNSHARED_ANSWER:
+        return 0
+    entries = {1: ([object()], None)}
+    for entry in entries.values():
+        return sys.getrefcount(entry[0])
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_HELD_ALONE = _held_alone_count()
+
+
+class _Answers(Memory[int, tuple[tuple[Any, ...], str | None, tuple["_Ranked", ...], CheckRecord]]):
+    """The whole answers a plugin keeps, by their identity (see _Enforcing.answers).
+
+    An entry holds its answer (so that the id stays the answer's), and with it the answer's
+    findings. Once the plugin has forgotten an answer it can never return it, so the entry is
+    dead weight that keeps findings alive: every quarter of the bound's insertions, the
+    entries whose answer nobody else holds are dropped, before the older half goes when full.
+    """
+
+    __slots__ = ("_until_sweep",)
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self._until_sweep = max(1, self.size // 4)
+
+    def keep(
+        self, key: int, value: tuple[tuple[Any, ...], str | None, tuple[_Ranked, ...], CheckRecord]
+    ) -> tuple[tuple[Any, ...], str | None, tuple[_Ranked, ...], CheckRecord]:
+        self._until_sweep -= 1
+        if self._until_sweep <= 0:
+            self._until_sweep = max(1, self.size // 4)
+            if _HELD_ALONE:
+                gone = [k for k, entry in self.items() if _getrefcount(entry[0]) <= _HELD_ALONE]
+                for k in gone:
+                    del self[k]
+        return super().keep(key, value)
+
+
 class _FindingRef(weakref.ref[Finding]):
     """A weak reference to a plugin's finding that knows its key in the memory."""
 
@@ -229,9 +271,7 @@ class _Enforcing:
         # tuple for the same inputs. ``answers`` maps ``id(answer)`` to (the answer, held so its
         # id stays its own while remembered; the subject; its ranked findings; its check
         # record), so the engine neither looks at its findings again nor builds the record.
-        self.answers: Memory[int, tuple[tuple[Any, ...], str | None, tuple[_Ranked, ...], CheckRecord]] = (
-            Memory(ANSWER_CACHE_SIZE)
-        )
+        self.answers = _Answers(ANSWER_CACHE_SIZE)
 
     def remember(self, finding: Finding, subject: str | None, ranked: _Ranked, effective: Outcome) -> None:
         if len(self.enforced) >= ENFORCED_CACHE_SIZE:
