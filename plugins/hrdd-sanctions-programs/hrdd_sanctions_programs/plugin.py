@@ -377,11 +377,9 @@ def _clear_countries(transaction: Transaction, clear: frozenset[str]) -> tuple[A
     country = end_user.country
     if country not in clear:
         return None
-    related: tuple[str | None, ...] = ()
-    if end_user.related_parties:
-        related = tuple(party.country for party in end_user.related_parties)
-        if not all(not code or code in clear for code in related):
-            return None
+    related = _related_countries(end_user.related_parties, clear)
+    if related is None:
+        return None
     others: tuple[str | None, ...] = ()
     if end_user.other_end_users:
         others = tuple(other.country for other in end_user.other_end_users)
@@ -391,13 +389,20 @@ def _clear_countries(transaction: Transaction, clear: frozenset[str]) -> tuple[A
     for party in transaction.parties:
         if party.country not in clear:
             return None
-        theirs: tuple[str | None, ...] = ()
-        if party.related_parties:
-            theirs = tuple(related_party.country for related_party in party.related_parties)
-            if not all(not code or code in clear for code in theirs):
-                return None
+        theirs = _related_countries(party.related_parties, clear)
+        if theirs is None:
+            return None
         parties.append((party.country, theirs))
     return (country, related, others, tuple(parties))
+
+
+def _related_countries(related: tuple[Any, ...], clear: frozenset[str]) -> tuple[str | None, ...] | None:
+    """The countries of related parties (a related party may have none), or None when one is
+    not clear."""
+    if not related:
+        return ()
+    countries = tuple(party.country for party in related)
+    return countries if all(not code or code in clear for code in countries) else None
 
 
 def _placed(countries: tuple[Any, ...]) -> list[tuple[str, str]]:
