@@ -56,7 +56,6 @@ def add_batch_command(commands: Any) -> None:
     )
     batch.add_argument(
         "--memory-scale",
-        type=float,
         metavar="FACTOR",
         help="multiply the size of every memory the plugins and the engine keep by FACTOR (default 1, "
         "or HRDD_MEMORY_SCALE): more memory per worker for speed on large order books; the reports "
@@ -85,30 +84,26 @@ def add_batch_command(commands: Any) -> None:
 
 
 @contextmanager
-def _memory_scale(factor: float | None) -> Iterator[None]:
+def _memory_scale(option: str | None) -> Iterator[None]:
     """Check the memory scale (``--memory-scale``, else ``HRDD_MEMORY_SCALE``) before anything
     is built, and hand the option on through the environment while the batch runs (spawned
     workers inherit it; a program that calls the CLI in-process gets its own back after).
 
     :raises InputError: not a positive number.
     """
-    import math
     import os
 
     from hrdd.errors import InputError
-    from hrdd.memory import SCALE_VARIABLE, memory_scale
+    from hrdd.memory import SCALE_VARIABLE, memory_scale, parse_scale
 
-    if factor is None:
-        try:
-            memory_scale()
-        except ValueError as exc:
-            raise InputError.single("environment", SCALE_VARIABLE, str(exc)) from None
+    try:
+        factor = memory_scale() if option is None else parse_scale(option, "--memory-scale")
+    except ValueError as exc:
+        where = SCALE_VARIABLE if option is None else "--memory-scale"
+        raise InputError.single("hrdd batch", where, str(exc)) from None
+    if option is None:
         yield
         return
-    if not (math.isfinite(factor) and factor > 0):
-        raise InputError.single(
-            "hrdd batch", "--memory-scale", f"{factor!r} is not a positive number (default 1)"
-        )
     before = os.environ.get(SCALE_VARIABLE)
     os.environ[SCALE_VARIABLE] = repr(factor)
     try:

@@ -45,15 +45,21 @@ def memory_scale() -> float:
     :raises ValueError: the variable is set to something other than a positive number.
     """
     text = os.environ.get(SCALE_VARIABLE, "").strip()
-    if not text:
-        return 1.0
+    return parse_scale(text, SCALE_VARIABLE) if text else 1.0
+
+
+def parse_scale(text: str, source: str) -> float:
+    """A memory scale as written (``source`` says where, for the message).
+
+    :raises ValueError: not a positive number.
+    """
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise ValueError(
-            f"{SCALE_VARIABLE}={text!r}: expected a positive number (1: the sizes as built; 2: twice as large)"
+            f"{source}={text!r}: expected a positive number (1: the sizes as built; 2: twice as large)"
         )
     return value
 
