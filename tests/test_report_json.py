@@ -131,6 +131,27 @@ def test_a_finding_keeps_its_json_but_it_is_not_part_of_its_value(engines):
     assert orjson.dumps(copy.to_dict()) != finding._json
 
 
+def test_the_json_a_finding_keeps_takes_its_own_size_in_memory(engines):
+    """A finding keeps its JSON as long as it lives (thousands of findings, in a batch's
+    memories): what is kept is the JSON, not the larger buffer the writer filled."""
+    import tracemalloc
+
+    assessment = engines[0].assess(json.loads((EXAMPLES / "drone-border-guard.json").read_text("utf-8")))
+    findings = [attrs.evolve(f) for f in assessment.findings]  # nothing written yet
+    tracemalloc.start()
+    try:
+        kept = [reportjson._finding(f) for f in findings] + [
+            reportjson._finding_indented(f) for f in findings
+        ]
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    here = snapshot.filter_traces([tracemalloc.Filter(True, reportjson.__file__)])
+    held = sum(stat.size for stat in here.statistics("filename"))
+    written = sum(len(data) for data in kept)
+    assert written > 0 and held < 1.2 * written + 1024, (held, written)
+
+
 def test_provenance_templates_are_kept_per_setup_and_bounded(engines, monkeypatch):
     monkeypatch.setattr(reportjson, "TEMPLATES_SIZE", 2)
     monkeypatch.setattr(reportjson, "_templates", {})

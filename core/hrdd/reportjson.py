@@ -44,6 +44,14 @@ _ERROR = Outcome.ERROR
 TEMPLATES_SIZE = 16
 
 
+def _exact(data: bytes) -> bytes:
+    """``data`` in an object of its own size. orjson writes into a buffer larger than what it
+    writes (some kilobytes for a finding of one) and hands the buffer back as the bytes
+    object: a value kept for later (a finding's JSON, kept as long as the finding) would keep
+    the whole buffer, four times the JSON on an order book's findings."""
+    return bytes(memoryview(data))
+
+
 def _writers(
     cls: type[Any], to_dict: Callable[[Any], dict[str, Any]]
 ) -> tuple[Callable[[Any], bytes], Callable[[Any], bytes]]:
@@ -54,12 +62,12 @@ def _writers(
     set_indented = cls.__dict__["_json_indented"].__set__
 
     def compact(value: Any) -> bytes:
-        data: bytes = _dumps(to_dict(value))
+        data: bytes = _exact(_dumps(to_dict(value)))
         set_compact(value, data)
         return data
 
     def indented(value: Any) -> bytes:
-        data: bytes = _dumps(to_dict(value), option=_INDENT).replace(b"\n", b"\n    ")
+        data: bytes = _dumps(to_dict(value), option=_INDENT).replace(b"\n", b"\n    ")  # a new object
         set_indented(value, data)
         return data
 
