@@ -322,25 +322,7 @@ def test_a_memory_keeps_a_recurring_value_from_the_second_time_its_key_comes():
     # the marks of keys seen once are bounded too
     for n in range(100):
         memory.keep_recurring((str(n),), "x")
-    assert len(memory._seen) <= 32 and len(memory) <= 4
-
-
-def test_sightings_tell_a_key_seen_before_and_hold_at_most_their_size():
-    from hrdd.memory import Sightings
-
-    seen = Sightings(1000)  # a table of 2,048 slots, grown as marks come
-    keys = [("deal", n) for n in range(1000)]
-    assert all(seen.first(key) for key in keys)
-    # most of the last 1,000 keys are still known (a few gave way to one sharing their slot)
-    assert sum(not seen.first(key) for key in keys) >= 850
-    assert seen.first(0) and not seen.first(0)  # a key hashed to 0 is marked too
-    for n in range(10_000):
-        seen.first(("other", n))
-        assert len(seen) <= 2048
-    # keys long gone give way to new ones
-    assert sum(seen.first(key) for key in keys) >= 850
-    with pytest.raises(ValueError, match="at least one"):
-        Sightings(0)
+    assert len(memory._seen) <= 16 and len(memory) <= 4
 
 
 def test_the_reference_day_tells_a_dated_deal_from_an_undated_one_on_the_same_day():

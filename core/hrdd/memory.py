@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from array import array
 from collections.abc import Hashable
 from typing import TypeVar
 
@@ -71,67 +70,31 @@ def scaled(size: int) -> int:
 
 
 class Sightings:
-    """Which of the last ``size`` or so keys were seen before, as marks: each key's hash,
-    kept in a table of machine integers (``array``), so that nothing the key holds is kept
-    alive and a mark costs 8 bytes rather than a Python int and a set's slot (some 70 bytes).
+    """Which keys were seen before, as marks (each key's hash, a plain int, so that nothing
+    the key holds is kept alive), forgetting every mark at once when ``size`` are held.
 
-    A key has two slots side by side, chosen by its hash's low bits, in a table of twice
-    ``size`` slots (a power of two, grown to it as marks come): a new key takes the first and
-    moves the mark there to the second, whose mark is forgotten. So the marks of keys seen
-    long ago give way one by one to new ones (of the last ``size`` keys, some nine in ten are
-    still known), and the table never grows past its slots. Two keys of one hash make the
-    second look seen already: "seen before" is a hint for whether to remember or look up a
-    value, never an answer in itself."""
+    Two keys of one hash make the second look seen already: "seen before" is a hint for
+    whether to remember or look up a value, never an answer in itself."""
 
-    __slots__ = ("_grow_at", "_marks", "_mask", "_slots", "size")
+    __slots__ = ("_marks", "size")
 
     def __init__(self, size: int) -> None:
-        if size < 1:
-            raise ValueError(f"sightings hold at least one mark, not {size}")
         self.size = size
-        self._slots = max(2, 1 << (2 * size - 1).bit_length())  # the table's slots when grown
-        self._table(min(self._slots, _FIRST_SLOTS))
-
-    def _table(self, slots: int) -> None:
-        """A table of ``slots`` empty slots (0: no mark; a hash of 0 is marked as 1)."""
-        self._marks = array("q", bytes(8 * slots))
-        self._mask = slots - 2  # a pair's first slot (an even index)
-        # Grown (fourfold, up to _slots) once half as many new marks as slots were made.
-        self._grow_at = slots // 2 if slots < self._slots else -1
+        self._marks: set[int] = set()
 
     def first(self, key: Hashable) -> bool:
         """Whether ``key`` is seen for the first time (it is noted either way)."""
-        mark = hash(key) or 1
+        mark = hash(key)
         marks = self._marks
-        slot = mark & self._mask
-        newer = marks[slot]
-        if newer == mark or marks[slot + 1] == mark:
+        if mark in marks:
             return False
-        marks[slot + 1] = newer
-        marks[slot] = mark
-        if self._grow_at > 0:
-            self._grow_at -= 1
-            if not self._grow_at:
-                self._grow()
+        if len(marks) >= self.size:
+            marks.clear()
+        marks.add(mark)
         return True
 
-    def _grow(self) -> None:
-        old = self._marks
-        self._table(min(self._slots, 4 * len(old)))
-        marks, mask = self._marks, self._mask
-        for older, newer in zip(old[1::2], old[::2], strict=True):  # each pair, the older first
-            for mark in (older, newer):
-                if mark:
-                    slot = mark & mask
-                    marks[slot + 1] = marks[slot]
-                    marks[slot] = mark
-
     def __len__(self) -> int:
-        """How many marks are held."""
-        return len(self._marks) - self._marks.count(0)
-
-
-_FIRST_SLOTS = 64  # a table's slots at first (grown as marks come, see Sightings)
+        return len(self._marks)
 
 
 class Memory(dict[K, V]):
@@ -150,7 +113,7 @@ class Memory(dict[K, V]):
         if size < 1:
             raise ValueError(f"a memory holds at least one value, not {size}")
         self.size = scaled(size)  # as HRDD_MEMORY_SCALE says (see memory_scale)
-        self._seen = Sightings(4 * self.size)  # keys seen once (see keep_recurring)
+        self._seen = Sightings(4 * size)  # keys seen once (see keep_recurring)
 
     def keep(self, key: K, value: V) -> V:
         """Remember ``value`` under ``key`` and return it."""
