@@ -190,6 +190,18 @@ def test_deeply_nested_json_is_bad_input(capsys, tmp_path):
     assert str(path) in line
 
 
+@pytest.mark.parametrize("value", ["lots", "0", "-1", "inf"])
+def test_a_bad_memory_scale_in_the_environment_is_bad_input_for_any_command(capsys, monkeypatch, value):
+    monkeypatch.setenv("HRDD_MEMORY_SCALE", value)
+    assert main(["assess", str(EXAMPLES_DIR / "drone-border-guard.json")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "HRDD_MEMORY_SCALE" in captured.err and repr(value) in captured.err
+    assert "positive number" in captured.err and "internal error" not in captured.err
+    monkeypatch.setenv("HRDD_MEMORY_SCALE", "0.5")  # a factor below 1 is a choice, not a mistake
+    assert main(["assess", str(EXAMPLES_DIR / "drone-border-guard.json")]) == 0
+
+
 def test_missing_transaction_file(capsys, tmp_path):
     path = tmp_path / "nowhere.json"
     code, out, err = run(capsys, "assess", str(path))

@@ -414,6 +414,22 @@ def _add_plugin_commands(parser: argparse.ArgumentParser, argv: Sequence[str]) -
         sub.set_defaults(handler=command.run)
 
 
+def _check_environment() -> None:
+    """The environment variables hrdd reads, checked before any command builds an engine (a
+    bad value is the user's to fix, not an internal error).
+
+    :raises InputError: ``HRDD_MEMORY_SCALE`` is set to something other than a positive number.
+    """
+    from hrdd.errors import InputError
+    from hrdd.memory import SCALE_VARIABLE, memory_scale
+
+    try:
+        memory_scale()
+    except ValueError as exc:
+        message = str(exc).removeprefix(f"{SCALE_VARIABLE}=")
+        raise InputError.single("environment", SCALE_VARIABLE, message) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from hrdd.errors import InputError
 
@@ -436,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
+        if getattr(args, "memory_scale", None) is None:  # else the option stands in for it
+            _check_environment()
         return handler(args)
     except InputError as exc:
         for problem in exc.problems:
