@@ -202,6 +202,26 @@ def test_a_bad_memory_scale_in_the_environment_is_bad_input_for_any_command(caps
     assert main(["assess", str(EXAMPLES_DIR / "drone-border-guard.json")]) == 0
 
 
+def test_a_bad_memory_scale_does_not_break_importing_hrdd_and_a_fresh_command_says_so():
+    """In a fresh process (this one imported hrdd before the variable was set): importing
+    hrdd never reads it, and the command reports it as bad input."""
+    import os
+
+    env = {**os.environ, "HRDD_MEMORY_SCALE": "lots"}
+    imported = subprocess.run(
+        [sys.executable, "-c", "import hrdd, hrdd.model, hrdd.cli, hrdd.batch"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert imported.returncode == 0, imported.stderr
+    command = [sys.executable, "-m", "hrdd.cli", "assess", str(EXAMPLES_DIR / "drone-border-guard.json")]
+    assessed = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert assessed.returncode == 2
+    assert "HRDD_MEMORY_SCALE: 'lots': expected a positive number" in assessed.stderr
+    assert "Traceback" not in assessed.stderr and assessed.stdout == ""
+
+
 def test_missing_transaction_file(capsys, tmp_path):
     path = tmp_path / "nowhere.json"
     code, out, err = run(capsys, "assess", str(path))

@@ -140,16 +140,26 @@ class Party:
         fields = (data["role"], data["name"], data.get("country"))
         if related:
             return cls(*fields, _related(related))
-        party = _PARTIES.get(fields)
+        parties = _PARTIES[0] if _PARTIES else _party_memory()
+        party = parties.get(fields)
         if party is None:
-            party = _PARTIES.keep(fields, cls(*fields))
+            party = parties.keep(fields, cls(*fields))
         return party
 
 
 # The parties without related parties built so far, by their fields (see Party.from_dict): a
-# bound, not a working set (an exporter's distributors and forwarders are few).
+# bound, not a working set (an exporter's distributors and forwarders are few). Made on first
+# use, not on import: its size reads HRDD_MEMORY_SCALE, which a command checks (and
+# ``hrdd batch --memory-scale`` sets) before anything is built, and importing hrdd must not
+# fail on it.
 _PARTIES_SIZE = 1024
-_PARTIES: Memory[tuple[str, str, str | None], Party] = Memory(_PARTIES_SIZE)
+_PARTIES: list[Memory[tuple[str, str, str | None], Party]] = []
+
+
+def _party_memory() -> Memory[tuple[str, str, str | None], Party]:
+    if not _PARTIES:
+        _PARTIES.append(Memory(_PARTIES_SIZE))
+    return _PARTIES[0]
 
 
 @attrs.frozen
