@@ -457,3 +457,25 @@ def test_cli_on_random_bytes_exits_2_without_a_traceback(baseline_engine, files,
     assert out.getvalue() == ""
     assert "Traceback" not in err.getvalue()
     assert err.getvalue().startswith(f"hrdd: {path}: $")
+
+
+@given(
+    text=st.text(max_size=30)
+    | st.floats(allow_nan=True, allow_infinity=True).map(repr)
+    | st.integers(min_value=-(10**30), max_value=10**30).map(str)
+)
+def test_a_memory_scale_is_a_positive_number_or_refused_saying_where(text):
+    """``--memory-scale`` and ``HRDD_MEMORY_SCALE``: any text either gives a positive, finite
+    factor (the number written) or is refused with a message naming where it came from and
+    what it said; nothing else escapes."""
+    from hrdd.memory import parse_scale
+
+    try:
+        value = parse_scale(text, "--memory-scale")
+    except ValueError as exc:
+        assert str(exc).startswith(f"--memory-scale={text!r}: expected a positive number")
+        with contextlib.suppress(ValueError):
+            number = float(text)
+            assert not (0 < number < float("inf"))
+    else:
+        assert 0 < value < float("inf") and value == float(text)
