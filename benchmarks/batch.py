@@ -20,6 +20,10 @@ ratio (shared machines are noisy; ratios travel better than absolute figures):
   the engine keep are bounded but fill over the first tens of thousands of lines, so the
   peak at N/10 shows that warm-up; the same peak at N/2 and N means memory does not grow
   with the input (a batch that kept its input or its reports would need twice as much);
+- runs the batch again over N/10 and N/2 lines with one worker and every memory at a
+  twentieth of its size (``HRDD_MEMORY_SCALE=0.05``, full within the first thousand lines or
+  so): whether the batch streams, apart from the memories' warm-up (a batch that kept its
+  input or its reports would need five times as much at N/2);
 - measures, in this process, what one line costs: JSON parsing, ``Engine.assess`` and the
   report's JSON as the batch writes it (``Assessment.to_json``: joined from the JSON each
   finding and record keeps), beside the report dict and its JSON written whole (what the
@@ -50,6 +54,10 @@ sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402 (beside this file)
 
 DEFAULT_POLICY = HERE / "baseline-without-screening.toml"
+
+# The memory scale of the streaming measure: every memory at a twentieth of its size, full
+# within the first thousand lines or so.
+STREAMING_SCALE = 0.05
 
 
 def write_corpus(path: Path, count: int, shape: str = "varied") -> int:
@@ -84,8 +92,16 @@ def _peak_kib(pid: int) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def run_child(input_path: Path, output: Path, policy: str, workers: int, chunk_size: int) -> dict[str, Any]:
-    """Run the batch in a child process, sampling the peak RSS of it and its workers."""
+def run_child(
+    input_path: Path,
+    output: Path,
+    policy: str,
+    workers: int,
+    chunk_size: int,
+    memory_scale: float | None = None,
+) -> dict[str, Any]:
+    """Run the batch in a child process, sampling the peak RSS of it and its workers (every
+    memory's size multiplied by ``memory_scale`` when given, as ``--memory-scale`` does)."""
     command = [
         sys.executable,
         __file__,
@@ -96,7 +112,10 @@ def run_child(input_path: Path, output: Path, policy: str, workers: int, chunk_s
         str(workers),
         str(chunk_size),
     ]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    environment = dict(os.environ)
+    if memory_scale is not None:
+        environment["HRDD_MEMORY_SCALE"] = repr(memory_scale)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
     parent_peak = 0
     worker_peaks: dict[int, int] = {}
     while child.poll() is None:
@@ -249,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  report size {steps['report bytes'] / 1024:.1f} KiB per line")
 
     rows = []
+    streamed: dict[tuple[str, int], float] = {}
     large, half, small = args.count, max(1, args.count // 2), max(1, args.count // 10)
     sizes = (small, half, large)
     with tempfile.TemporaryDirectory(dir=args.dir) as directory:
@@ -266,6 +286,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"lines/s (load average {os.getloadavg()[0]:.2f})",
                         flush=True,
                     )
+                if count in (small, half):
+                    # Streaming, apart from the memories' warm-up: with every memory at a small
+                    # fraction of its size (full within the first thousand lines), the peak
+                    # grows with N only if the batch holds its input or its reports.
+                    streamed[(shape, count)] = run_child(
+                        input_path,
+                        Path(directory) / "out.jsonl",
+                        args.policy,
+                        1,
+                        args.chunk_size,
+                        memory_scale=STREAMING_SCALE,
+                    )["parent_peak_mib"]
                 input_path.unlink()
                 print(
                     f"  (input {size / 2**20:.1f} MiB, output {rows[-1][3]['output_bytes'] / 2**30:.2f} GiB)"
@@ -302,13 +334,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         ratio = by[(shape, large, 2)]["lines_per_second"] / one
 
         warm_up, flat = growth(by, shape, small, large), growth(by, shape, half, large)
+        streaming = streamed[(shape, half)] / streamed[(shape, small)]
         print(
             f"{shape}: peak memory (one worker's, the busiest worker's) N / (N/10): {warm_up:.2f}x (the memories filling), N / (N/2): {flat:.2f}x"
+        )
+        print(
+            f"  with every memory at {STREAMING_SCALE:g} of its size (one worker): "
+            f"{streamed[(shape, small)]:.0f} MiB at N/10, {streamed[(shape, half)]:.0f} MiB at N/2: {streaming:.2f}x"
         )
         for label, met in (
             (">= 5,000 lines/s per worker (workers=1)", one >= 5000),
             (">= 1.8x with two workers", ratio >= 1.8),
             ("memory flat in N (peak at N within 1.2x of N/2)", flat <= 1.2),
+            ("streaming (memories full: N/2 within 1.2x of N/10)", streaming <= 1.2),
         ):
             print(f"  target {label:<50} {'met' if met else 'NOT MET'}")
     return 0
