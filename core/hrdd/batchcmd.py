@@ -85,25 +85,26 @@ def add_batch_command(commands: Any) -> None:
 
 @contextmanager
 def _memory_scale(option: str | None) -> Iterator[None]:
-    """Check the memory scale (``--memory-scale``, else ``HRDD_MEMORY_SCALE``) before anything
-    is built, and hand the option on through the environment while the batch runs (spawned
-    workers inherit it; a program that calls the CLI in-process gets its own back after).
+    """Check ``--memory-scale`` before anything is built, and hand it on through the
+    environment while the batch runs (spawned workers inherit it; a program that calls the CLI
+    in-process gets its own back after). Without it, ``HRDD_MEMORY_SCALE`` stands, which the
+    CLI checks before any command runs (hrdd.cli.main).
 
     :raises InputError: not a positive number.
     """
-    import os
-
-    from hrdd.errors import InputError
-    from hrdd.memory import SCALE_VARIABLE, memory_scale, parse_scale
-
-    try:
-        factor = memory_scale() if option is None else parse_scale(option, "--memory-scale")
-    except ValueError as exc:
-        where = SCALE_VARIABLE if option is None else "--memory-scale"
-        raise InputError.single("hrdd batch", where, str(exc)) from None
     if option is None:
         yield
         return
+    import os
+
+    from hrdd.errors import InputError
+    from hrdd.memory import SCALE_VARIABLE, parse_scale
+
+    try:
+        factor = parse_scale(option, "--memory-scale")
+    except ValueError as exc:
+        message = str(exc).removeprefix("--memory-scale=")  # the problem's path names it
+        raise InputError.single("hrdd batch", "--memory-scale", message) from None
     before = os.environ.get(SCALE_VARIABLE)
     os.environ[SCALE_VARIABLE] = repr(factor)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from itertools import repeat
@@ -140,7 +141,7 @@ class Party:
         fields = (data["role"], data["name"], data.get("country"))
         if related:
             return cls(*fields, _related(related))
-        parties = _PARTIES[0] if _PARTIES else _party_memory()
+        parties = _party_memory()
         party = parties.get(fields)
         if party is None:
             party = parties.keep(fields, cls(*fields))
@@ -153,13 +154,11 @@ class Party:
 # ``hrdd batch --memory-scale`` sets) before anything is built, and importing hrdd must not
 # fail on it.
 _PARTIES_SIZE = 1024
-_PARTIES: list[Memory[tuple[str, str, str | None], Party]] = []
 
 
+@functools.cache
 def _party_memory() -> Memory[tuple[str, str, str | None], Party]:
-    if not _PARTIES:
-        _PARTIES.append(Memory(_PARTIES_SIZE))
-    return _PARTIES[0]
+    return Memory(_PARTIES_SIZE)
 
 
 @attrs.frozen
