@@ -58,6 +58,8 @@ DEFAULT_POLICY = HERE / "baseline-without-screening.toml"
 # The memory scale of the streaming measure: every memory at a twentieth of its size, full
 # within the first thousand lines or so.
 STREAMING_SCALE = 0.05
+# The budget of the runs under ``--memory-budget`` (one and two workers, at N), a process.
+DEFAULT_BUDGET = "1GiB"
 
 
 def write_corpus(path: Path, count: int, shape: str = "varied") -> int:
@@ -99,9 +101,11 @@ def run_child(
     workers: int,
     chunk_size: int,
     memory_scale: float | None = None,
+    memory_budget: int | None = None,
 ) -> dict[str, Any]:
     """Run the batch in a child process, sampling the peak RSS of it and its workers (every
-    memory's size multiplied by ``memory_scale`` when given, as ``--memory-scale`` does)."""
+    memory's size multiplied by ``memory_scale`` when given, as ``--memory-scale`` does; under
+    a budget of ``memory_budget`` bytes a process when given, as ``--memory-budget`` does)."""
     command = [
         sys.executable,
         __file__,
@@ -111,6 +115,7 @@ def run_child(
         policy,
         str(workers),
         str(chunk_size),
+        str(memory_budget or 0),
     ]
     environment = dict(os.environ)
     if memory_scale is not None:
@@ -137,7 +142,7 @@ def run_child(
 def child_main(argv: Sequence[str]) -> int:
     import resource
 
-    input_path, output, policy, workers, chunk_size = argv
+    input_path, output, policy, workers, chunk_size, budget = argv
     from hrdd import Engine
     from hrdd.batch import keep_freed_memory, run_batch
 
@@ -152,6 +157,7 @@ def child_main(argv: Sequence[str]) -> int:
         chunk_size=int(chunk_size),
         engine=engine,
         as_of=dt.date(2026, 12, 1),
+        memory_budget=int(budget) or None,
     )
     after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = summary.to_dict()
@@ -234,6 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--dir", help="where to write the corpus and outputs (default: a temporary dir)")
     parser.add_argument(
+        "--memory-budget",
+        default=DEFAULT_BUDGET,
+        help=f"the budget of the runs under --memory-budget (default {DEFAULT_BUDGET} a process; 0: no such runs)",
+    )
+    parser.add_argument(
         "--shapes",
         default=",".join(corpus.SHAPES_BY_DEFAULT),
         help="corpus shapes to run, comma-separated (benchmarks/corpus.py; default: "
@@ -241,7 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    from hrdd.memory import parse_size
     from hrdd.plugins import core_version
+
+    budget = 0 if args.memory_budget.strip() == "0" else parse_size(args.memory_budget)
 
     shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
     unknown = [shape for shape in shapes if shape not in corpus.SHAPES]
@@ -268,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  report size {steps['report bytes'] / 1024:.1f} KiB per line")
 
     rows = []
+    budgeted: dict[tuple[str, int], dict[str, Any]] = {}  # (shape, workers): under the budget, at N
     streamed: dict[tuple[str, int], float] = {}
     large, half, small = args.count, max(1, args.count // 2), max(1, args.count // 10)
     sizes = (small, half, large)
@@ -286,6 +301,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"lines/s (load average {os.getloadavg()[0]:.2f})",
                         flush=True,
                     )
+                if count == large and budget:
+                    for workers in (1, 2):
+                        result = budgeted[(shape, workers)] = run_child(
+                            input_path,
+                            Path(directory) / "out.jsonl",
+                            args.policy,
+                            workers,
+                            args.chunk_size,
+                            memory_budget=budget,
+                        )
+                        print(
+                            f"  ... {shape} N={count:,} workers={workers} --memory-budget {args.memory_budget}: "
+                            f"{result['lines_per_second']:,.0f} lines/s, memories up to "
+                            f"{result['memory_growth']:g}x (load average {os.getloadavg()[0]:.2f})",
+                            flush=True,
+                        )
                 if count in (small, half):
                     # Streaming, apart from the memories' warm-up: with every memory at a small
                     # fraction of its size (full within the first thousand lines), the peak
@@ -316,12 +347,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
             f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f} {result['system_cpu_us_per_line']:>13.0f}"
         )
+    for (shape, workers), result in budgeted.items():
+        rate = result["lines_per_second"]
+        worker_mib = result["worker_peak_mib"]
+        parent_cpu, worker_cpu = result["parent_cpu_us_per_line"], result["worker_cpu_us_per_line"]
+        print(
+            f"{shape:>9} {large:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
+            f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
+            f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f} {result['system_cpu_us_per_line']:>13.0f}"
+            f"  --memory-budget {args.memory_budget} (memories up to {result['memory_growth']:g}x"
+            + (", budget reached)" if result["peak_resident_bytes"] >= budget * 0.9 else ")")
+        )
     by = {(shape, count, workers): result for shape, count, workers, result in rows}
     print()
     for shape in shapes:
         for count in sizes:
             ratio = by[(shape, count, 2)]["lines_per_second"] / by[(shape, count, 1)]["lines_per_second"]
             print(f"{shape} N={count:,}: two workers / one worker = {ratio:.2f}x")
+        if budget:
+            one, two = (budgeted[(shape, workers)]["lines_per_second"] for workers in (1, 2))
+            plain = by[(shape, large, 1)]["lines_per_second"]
+            print(
+                f"{shape} N={large:,} --memory-budget {args.memory_budget}: two workers / one worker = "
+                f"{two / one:.2f}x; one worker / one worker without a budget = {one / plain:.2f}x"
+            )
     if len(shapes) > 1:
         first, *others = shapes
         for other in others:
@@ -349,6 +398,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("streaming (memories full: N/2 within 1.2x of N/10)", streaming <= 1.2),
         ):
             print(f"  target {label:<50} {'met' if met else 'NOT MET'}")
+        if budget:
+            one = budgeted[(shape, 1)]["lines_per_second"]
+            label = f">= 5,000 lines/s per worker, --memory-budget {args.memory_budget}"
+            print(f"  target {label:<50} {'met' if one >= 5000 else 'NOT MET'} ({one:,.0f})")
     return 0
 
 

@@ -802,3 +802,69 @@ def test_a_memory_scale_multiplies_every_memory_size(monkeypatch):
         Memory(1000)
     monkeypatch.delenv(SCALE_VARIABLE)
     assert Memory(1000).size == 1000
+
+
+MEMORY_SCALE = "HRDD_MEMORY_SCALE"
+
+
+def _batch(tmp_path, name, *options):
+    source = tmp_path / "in.jsonl"
+    if not source.exists():
+        write_lines(source, list(transactions(40)))
+    command = ["batch", str(source), "--policy", str(WITHOUT_SCREENING), "--as-of", "2026-12-01"]
+    return main([*command, "-o", str(tmp_path / name), *options])
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_reports_are_the_same_under_a_budget_and_its_growth_is_summed_up(
+    tmp_path, monkeypatch, capsys, workers
+):
+    """Memories built at one value each (every value forgotten at once without a budget) grow
+    under a budget with room: the reports are those of the default sizes, and the summary says
+    how much the memories grew and the resident memory they took."""
+    monkeypatch.delenv(MEMORY_SCALE, raising=False)
+    assert _batch(tmp_path, "default.jsonl") == 0
+    capsys.readouterr()
+    monkeypatch.setenv(MEMORY_SCALE, "0.0001")
+    assert _batch(tmp_path, "budget.jsonl", "--memory-budget", "1TiB", "--workers", workers) == 0
+    err = capsys.readouterr().err
+    assert timeless(read_output(tmp_path / "budget.jsonl")) == timeless(
+        read_output(tmp_path / "default.jsonl")
+    )
+    line = next(line for line in err.splitlines() if "memory budget" in line)
+    assert line.startswith("  memory budget 1,048,576 MiB a process: memories grew up to ")
+    assert "x their built sizes; peak " in line and "MiB resident" in line and "reached" not in line
+
+
+def test_a_budget_below_what_the_process_needs_says_so_and_changes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(MEMORY_SCALE, raising=False)
+    assert _batch(tmp_path, "default.jsonl") == 0
+    capsys.readouterr()
+    assert _batch(tmp_path, "tiny.jsonl", "--memory-budget", "1MiB") == 0
+    err = capsys.readouterr().err
+    assert "memory budget 1 MiB a process: reached before any memory grew" in err
+    assert "a larger budget lets them grow" in err
+    assert timeless(read_output(tmp_path / "tiny.jsonl")) == timeless(read_output(tmp_path / "default.jsonl"))
+
+
+@pytest.mark.parametrize("value", ["0", "lots", "-3GiB", "12parsecs"])
+def test_a_budget_that_is_not_a_size_is_bad_input(tmp_path, capsys, value):
+    out = tmp_path / "out.jsonl"
+    assert _batch(tmp_path, "out.jsonl", f"--memory-budget={value}") == 2
+    err = capsys.readouterr().err
+    assert f"hrdd batch: --memory-budget: {value!r}: expected a size such as 800MiB" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_run_batch_reports_the_budget_in_its_summary(tmp_path):
+    source = write_lines(tmp_path / "in.jsonl", list(transactions(6)))
+    summary = run_batch(
+        source, tmp_path / "out.jsonl", policy=str(WITHOUT_SCREENING), lock=False, memory_budget=1 << 40
+    ).to_dict()
+    assert summary["memory_budget_bytes"] == 1 << 40
+    assert summary["peak_resident_bytes"] > 10 * (1 << 20)  # an interpreter with an engine loaded
+    assert summary["memory_growth"] >= 1.0
+    without = run_batch(source, tmp_path / "plain.jsonl", policy=str(WITHOUT_SCREENING), lock=False).to_dict()
+    assert without["memory_budget_bytes"] is None and without["memory_growth"] is None
+    assert os.path.exists(tmp_path / "out.jsonl")

@@ -479,3 +479,32 @@ def test_a_memory_scale_is_a_positive_number_or_refused_saying_where(text):
             assert not (0 < number < float("inf"))
     else:
         assert 0 < value < float("inf") and value == float(text)
+
+
+@given(
+    text=st.text(max_size=20)
+    | st.builds(
+        lambda number, unit, space: f"{number}{space}{unit}",
+        st.floats(min_value=0, max_value=1e6, allow_nan=False) | st.integers(-5, 10**12),
+        st.sampled_from(
+            ["", "b", "B", "k", "K", "KiB", "kb", "M", "MiB", "MB", "G", "GiB", "gb", "T", "TiB", "x", "i"]
+        ),
+        st.sampled_from(["", " "]),
+    )
+)
+def test_a_memory_budget_is_a_positive_size_or_refused_with_what_was_written(text):
+    """``--memory-budget``: any text either gives a whole number of bytes of at least one (the
+    number times its unit, a power of 1024) or is refused with a message quoting it and giving
+    examples; nothing else escapes."""
+    from hrdd.memory import parse_size
+
+    try:
+        size = parse_size(text)
+    except ValueError as exc:
+        assert str(exc).startswith(f"{text!r}: expected a size such as 800MiB")
+    else:
+        assert isinstance(size, int) and size >= 1
+        number = float(text.strip().rstrip("iIbB").rstrip("kKmMgGtT"))
+        unit = text.strip().rstrip("iIbB")[-1:].lower()
+        factor = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}.get(unit, 1)
+        assert size == int(number * factor)

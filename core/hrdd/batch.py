@@ -62,6 +62,7 @@ from hrdd.files import WriteBehind, fsync_directory, write_atomically
 if TYPE_CHECKING:
     from hrdd.decisionlog import DecisionLog
     from hrdd.engine import Engine
+    from hrdd.memory import MemoryBudget
     from hrdd.policy import Policy
 
 DECISIONS = ("proceed", "proceed_with_safeguards", "escalate", "do_not_proceed")
@@ -121,6 +122,13 @@ class BatchSummary:
     elapsed: float = 0.0
     completed: bool = False
     notes: list[str] = attrs.field(factory=list)
+    # Under a memory budget (bytes, each assessing process): the largest resident memory an
+    # assessing process reached, how much its memories grew (the largest factor over their
+    # built sizes), and whether a process reached the budget.
+    memory_budget: int | None = None
+    peak_resident: int = 0
+    memory_growth: float = 1.0
+    budget_reached: bool = False
 
     @property
     def assessed(self) -> int:
@@ -172,6 +180,9 @@ class BatchSummary:
             "lines_per_second": round(self.throughput, 1),
             "completed": self.completed,
             "notes": list(self.notes),
+            "memory_budget_bytes": self.memory_budget,
+            "peak_resident_bytes": self.peak_resident if self.memory_budget else None,
+            "memory_growth": round(self.memory_growth, 2) if self.memory_budget else None,
         }
 
     def text(self) -> str:
@@ -199,12 +210,36 @@ class BatchSummary:
             if self.log_warnings:
                 note += f", {self.log_warnings:,} decision(s) NOT logged (the policy's [log] is not required)"
             lines.append(note)
+        if self.memory_budget:
+            lines.append(_budget_note(self))
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
+
+    def _count_memory(self, memory: tuple[int, float, bool] | None) -> None:
+        if memory is not None:
+            peak, growth, reached = memory
+            self.peak_resident = max(self.peak_resident, peak)
+            self.memory_growth = max(self.memory_growth, growth)
+            self.budget_reached = self.budget_reached or reached
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def _budget_note(summary: BatchSummary) -> str:
+    mib = 1 << 20
+    head = f"  memory budget {(summary.memory_budget or 0) // mib:,} MiB a process: "
+    peak = f"peak {summary.peak_resident // mib:,} MiB resident"
+    if summary.memory_growth == 1 and summary.budget_reached:
+        return (
+            f"{head}reached before any memory grew ({peak} with the memories at their built sizes): "
+            "a larger budget lets them grow"
+        )
+    if summary.memory_growth == 1:
+        return f"{head}no memory filled, so none grew; {peak}"
+    held = ": reached, and held there" if summary.budget_reached else ""
+    return f"{head}memories grew up to {summary.memory_growth:g}x their built sizes; {peak}{held}"
 
 
 def _error_note(summary: BatchSummary) -> str:
@@ -247,6 +282,8 @@ class _ChunkResult:
     log_warnings: int = 0
     log_failure: str | None = None
     changed: tuple[tuple[str, str, str], ...] = ()
+    # Under a memory budget: (peak resident bytes, memory growth, budget reached) so far.
+    memory: tuple[int, float, bool] | None = None
 
 
 _Chunk = list[tuple[int, bytes]]  # (input line number, raw line) for each non-blank line
@@ -276,6 +313,8 @@ class LineAssessor:
         # Whether what outlives a chunk is moved out of the cyclic collector's way after it
         # (gc.freeze): set by the batch, which runs under gc.freeze already (see _freeze_survivors).
         self.freeze_survivors = False
+        # A memory budget for this process, looked at after every chunk (set by the batch).
+        self.budget: MemoryBudget | None = None
 
     def assess_chunk(self, chunk: _Chunk) -> _ChunkResult:
         parts: list[bytes] = []
@@ -321,7 +360,12 @@ class LineAssessor:
             outcomes.append(_LineOutcome(number, assessment.decision._value_, len(assessment.waived)))
         if self.freeze_survivors:
             _freeze_survivors()
-        return _ChunkResult(tuple(parts), tuple(outcomes), logged, warnings)
+        budget = self.budget
+        if budget is None:
+            return _ChunkResult(tuple(parts), tuple(outcomes), logged, warnings)
+        budget.check()
+        memory = (budget.peak, budget.growth(), budget.reached)
+        return _ChunkResult(tuple(parts), tuple(outcomes), logged, warnings, memory=memory)
 
     def _append(self, assessment: Any, document: Any) -> str | None:
         """None when logged; "" when the log refused but is not required; else why it failed."""
@@ -419,6 +463,7 @@ class _WorkerSetup:
     # The input's descriptor, inherited by a forked worker, when the input is a regular file:
     # the parent then hands out spans (_Span) and the worker reads their lines itself.
     input_fd: int | None = None
+    memory_budget: int | None = None  # bytes, for each worker (see hrdd.memory.MemoryBudget)
 
 
 _STOP = -1  # the turn a stopped batch is left at: no worker writes any more
@@ -449,6 +494,10 @@ def _worker_main(setup: _WorkerSetup, tasks: Any, results: Any, turn: Any) -> No
             engine = Engine.from_policy(setup.policy, lock=setup.lock)
         assessor = LineAssessor(engine, setup.as_of, setup.source, setup.log)
         assessor.freeze_survivors = True
+        if setup.memory_budget is not None:
+            from hrdd.memory import MemoryBudget
+
+            assessor.budget = MemoryBudget(setup.memory_budget)
         # What the engine loaded lives as long as the worker: out of the collector's way
         # (and, in a forked worker, its pages stay shared with the parent's).
         gc.freeze()
@@ -866,6 +915,7 @@ def run_batch(
     as_of: _dt.date | None = None,
     progress: Progress | None = None,
     engine: Engine | None = None,
+    memory_budget: int | None = None,
 ) -> BatchSummary:
     """Assess every transaction of a JSON Lines file and write one line per transaction.
 
@@ -882,6 +932,10 @@ def run_batch(
     :param as_of: the date every transaction is assessed as of (default: today in UTC; a
         resumed batch keeps the interrupted one's).
     :param progress: called after each chunk with the lines written and input bytes read.
+    :param memory_budget: bytes of resident memory each assessing process (this one with one
+        worker, else each worker) may fill with remembered findings: its memories grow past
+        their built sizes until it is near, for speed on a large order book (see
+        :class:`hrdd.memory.MemoryBudget`); the reports are the same with or without.
     :returns: the summary (``completed`` is True: the output is in place).
     :raises InputError: the input, the policy, the lock, the log target or the output is
         unusable, or the partial output does not belong to this input (nothing written).
@@ -904,6 +958,10 @@ def run_batch(
             workers = os.cpu_count() or 1
         if workers < 0 or chunk_size < 1:
             raise InputError.single("hrdd batch", "--workers", "workers must be >= 0 and chunk size >= 1")
+        if memory_budget is not None and memory_budget < 1:
+            raise InputError.single(
+                "hrdd batch", "--memory-budget", f"{memory_budget}: expected a positive size"
+            )
         target = Path(output)
         partial = _PartialOutput(target)
         stack.callback(partial.close)
@@ -937,6 +995,7 @@ def run_batch(
             workers=workers,
             policy=policy_label,
             log=decision_log[0].target if decision_log else None,
+            memory_budget=memory_budget,
         )
         if meta is not None:
             _resume(partial, lines, summary, str(input))
@@ -961,6 +1020,11 @@ def run_batch(
             if workers == 1:
                 assessor = LineAssessor(engine, as_of, str(input), decision_log)
                 assessor.freeze_survivors = True
+                if memory_budget is not None:
+                    from hrdd.memory import MemoryBudget
+
+                    assessor.budget = MemoryBudget(memory_budget)
+                    stack.callback(assessor.budget.close)  # this process's memories stop growing
                 partial.begin_writing()
                 results: Iterator[_ChunkResult] = map(assessor.assess_chunk, chunks)
                 # What exists already (the engine and its data above all) lives through the
@@ -990,6 +1054,7 @@ def run_batch(
                     partial.partial,
                     os.getpid(),
                     handle.fileno() if by_span else None,
+                    memory_budget,
                 )
                 work = _spans(handle, read, chunk_size) if by_span else chunks
                 _run_workers(setup, workers, work, forking, summary, read, progress)
@@ -1003,6 +1068,7 @@ def run_batch(
 def _count_result(result: _ChunkResult, summary: BatchSummary) -> None:
     for outcome in result.outcomes:
         summary._count(outcome)
+    summary._count_memory(result.memory)
     summary.logged += result.logged
     summary.log_warnings += result.log_warnings
 

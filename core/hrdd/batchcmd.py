@@ -62,6 +62,13 @@ def add_batch_command(commands: Any) -> None:
         "are the same for any FACTOR",
     )
     batch.add_argument(
+        "--memory-budget",
+        metavar="SIZE",
+        help="resident memory each worker process may fill with what its plugins and engine remember "
+        "(800MiB, 2GiB, ...; default: no budget, the memories keep their built sizes): they grow until "
+        "it is near, for speed on large order books; the reports are the same for any SIZE",
+    )
+    batch.add_argument(
         "--resume",
         action="store_true",
         help="continue an interrupted batch writing the same OUT: keep the lines it completed (checked "
@@ -114,6 +121,22 @@ def _memory_scale(option: str | None) -> Iterator[None]:
             os.environ.pop(SCALE_VARIABLE, None)
         else:
             os.environ[SCALE_VARIABLE] = before
+
+
+def _memory_budget(option: str | None) -> int | None:
+    """``--memory-budget`` in bytes (None without it).
+
+    :raises InputError: not a positive size.
+    """
+    if option is None:
+        return None
+    from hrdd.errors import InputError
+    from hrdd.memory import parse_size
+
+    try:
+        return parse_size(option)
+    except ValueError as exc:
+        raise InputError.single("hrdd batch", "--memory-budget", str(exc)) from None
 
 
 def _parse_date(text: str) -> Any:
@@ -184,6 +207,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     keep_freed_memory()  # this process runs the batch and nothing else
 
     as_of = _parse_date(args.as_of) if args.as_of else None
+    budget = _memory_budget(args.memory_budget)
     try:
         total = os.path.getsize(args.input)
     except OSError:
@@ -201,6 +225,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 lock=_lock_choice(args),
                 as_of=as_of,
                 progress=progress,
+                memory_budget=budget,
             )
     except BatchLogError as exc:
         print(

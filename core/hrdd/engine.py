@@ -23,7 +23,7 @@ import attrs
 from hrdd import documents
 from hrdd.context import CheckContext, SharedFacts
 from hrdd.errors import InputError, PolicyError, Problem, TransactionError
-from hrdd.memory import Memory
+from hrdd.memory import Memory, may_grow, scaled
 from hrdd.model import (
     DECISION_FOR_RANK,
     OUTCOME_RANK,
@@ -255,7 +255,7 @@ class _Enforcing:
     nothing else holds is enforced in place and never remembered (see Engine._check).
     """
 
-    __slots__ = ("answers", "declared", "enforced", "enforcement", "forget", "per_rule")
+    __slots__ = ("answers", "bound", "declared", "enforced", "enforcement", "forget", "per_rule")
 
     def __init__(
         self, declared: frozenset[str], enforcement: Enforcement, per_rule: Mapping[str, Enforcement]
@@ -264,6 +264,7 @@ class _Enforcing:
         self.enforcement = enforcement
         self.per_rule = per_rule
         self.enforced: dict[int, tuple[_FindingRef, str | None, _Ranked, Outcome]] = {}
+        self.bound = scaled(ENFORCED_CACHE_SIZE)  # above what the plugins keep alive (as they, scaled)
         # The references' callback, bound once: a bound method made per reference would be one
         # more object per remembered finding (100,000 and more on a large order book).
         self.forget = self._forget
@@ -274,8 +275,11 @@ class _Enforcing:
         self.answers = _Answers(ANSWER_CACHE_SIZE)
 
     def remember(self, finding: Finding, subject: str | None, ranked: _Ranked, effective: Outcome) -> None:
-        if len(self.enforced) >= ENFORCED_CACHE_SIZE:
-            self.enforced.clear()
+        if len(self.enforced) >= self.bound:
+            if may_grow():  # the plugins' memories grow under a memory budget: so does this
+                self.bound *= 2
+            else:
+                self.enforced.clear()
         ref = _FindingRef(finding, self.forget)
         ref.key = key = id(finding)
         self.enforced[key] = (ref, subject, ranked, effective)

@@ -24,8 +24,11 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Hashable
-from typing import TypeVar
+import re
+import sys
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -106,19 +109,23 @@ class Memory(dict[K, V]):
     it, again and again: on an order book of 1,500 customers some memories forgot everything
     every few hundred deals."""
 
-    __slots__ = ("_seen", "size")
+    __slots__ = ("__weakref__", "_seen", "built", "size")
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         super().__init__()
         if size < 1:
             raise ValueError(f"a memory holds at least one value, not {size}")
-        self.size = scaled(size)  # as HRDD_MEMORY_SCALE says (see memory_scale)
+        self.size = self.built = scaled(size)  # as HRDD_MEMORY_SCALE says (see memory_scale)
         self._seen = Sightings(4 * size)  # keys seen once (see keep_recurring)
+        _register(self)  # for a memory budget (see MemoryBudget)
 
     def keep(self, key: K, value: V) -> V:
         """Remember ``value`` under ``key`` and return it."""
         if len(self) >= self.size:
-            self._forget_older_half()
+            if _GROWTH.room:
+                self.size *= 2  # a memory budget has room: grow rather than forget (MemoryBudget)
+            else:
+                self._forget_older_half()
         self[key] = value
         return value
 
@@ -144,3 +151,142 @@ class Memory(dict[K, V]):
 
     def __repr__(self) -> str:
         return f"Memory({len(self)} of {self.size})"
+
+
+# --------------------------------------------------------------------------------------
+# A memory budget: memories that grow while the process has memory to spare
+# --------------------------------------------------------------------------------------
+
+# Every memory alive, by id (a memory is a dict: not hashable, so not in a WeakSet).
+_MEMORIES: dict[int, weakref.ref[Memory[Any, Any]]] = {}
+
+
+def _register(memory: Memory[Any, Any]) -> None:
+    key = id(memory)
+
+    def gone(_: object) -> None:
+        _MEMORIES.pop(key, None)
+
+    _MEMORIES[key] = weakref.ref(memory, gone)
+
+
+def _alive() -> list[Memory[Any, Any]]:
+    return [memory for ref in list(_MEMORIES.values()) if (memory := ref()) is not None]
+
+
+class _Growth:
+    """Whether a full memory may grow (double) rather than forget: only while a
+    :class:`MemoryBudget` says the process has room. Off without one."""
+
+    __slots__ = ("room",)
+
+    def __init__(self) -> None:
+        self.room = False
+
+
+_GROWTH = _Growth()
+
+
+def may_grow() -> bool:
+    """Whether full memories grow rather than forget now (for bounds kept outside a
+    :class:`Memory`, which follow the memories: the engine's enforced findings)."""
+    return _GROWTH.room
+
+
+# Memories grow while the resident memory is below this share of the budget: the rest is
+# headroom for what one chunk of lines adds before the next look, and for what is not a memory.
+GROW_BELOW = 0.9
+
+
+def resident_bytes() -> int:
+    """This process's resident memory in bytes (Linux: now; elsewhere: its peak so far)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # macOS says bytes, Linux KiB
+
+
+class MemoryBudget:
+    """Lets this process's memories grow past their built sizes while its resident memory is
+    below the budget, and holds them at what they then hold once it is reached.
+
+    The built sizes suit a process of some hundreds of MiB. A large order book has more
+    findings that come back than that holds, and each one forgotten is built, enforced and
+    written again when it comes back; a process with memory to spare spends it here instead.
+    Call :meth:`check` between pieces of work (a batch does after every chunk): while the
+    resident memory is below :data:`GROW_BELOW` of ``limit``, a full memory doubles rather
+    than forget its older half; once it is not, every memory is held at the larger of its
+    built size and what it holds, and forgets as before. Reports never depend on it.
+
+    One budget per process at a time (memories are the process's): :meth:`close` ends it
+    (memories keep their sizes, and stop growing).
+    """
+
+    def __init__(self, limit: int, resident: Callable[[], int] = resident_bytes) -> None:
+        if limit < 1:
+            raise ValueError(f"a memory budget is a positive number of bytes, not {limit}")
+        self.limit = limit
+        self._resident = resident
+        self.peak = 0
+        self.reached = False
+        # Each memory's size when the budget began (one made later: its built size).
+        self._before = {id(memory): memory.size for memory in _alive()}
+        self.check()  # room from the start, or none
+
+    def check(self) -> None:
+        """Look at the resident memory now: let the memories grow, or hold them."""
+        now = self._resident()
+        self.peak = max(self.peak, now)
+        room = now < self.limit * GROW_BELOW
+        if not room:
+            self.reached = True
+        if room == _GROWTH.room:
+            return
+        _GROWTH.room = room
+        if not room:
+            _hold()
+
+    def growth(self) -> float:
+        """How many times its size when the budget began the memory that grew most has now
+        (1.0: none grew)."""
+        before = self._before
+        return max(
+            (memory.size / before.get(id(memory), memory.built) for memory in _alive()), default=1.0
+        )
+
+    def close(self) -> None:
+        """End the budget: memories stop growing, held at what they hold (at least their
+        built sizes)."""
+        if _GROWTH.room:
+            _GROWTH.room = False
+            _hold()
+
+
+def _hold() -> None:
+    """Hold every memory at the larger of its built size and what it holds now: a memory
+    that has just doubled would otherwise go on filling past the budget."""
+    for memory in _alive():
+        memory.size = max(memory.built, len(memory))
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)(i?b?)\s*", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes as a person writes it: ``800MiB``, ``2GiB``, ``1.5G``, ``512M``,
+    ``1073741824`` (units are powers of 1024, with or without ``i`` and ``B``).
+
+    :raises ValueError: not a positive size.
+    """
+    match = _SIZE.fullmatch(text)
+    value = 0.0
+    if match is not None and (match.group(2) or not match.group(3) or match.group(3).lower() == "b"):
+        value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if not (math.isfinite(value) and value >= 1):
+        raise ValueError(f"{text!r}: expected a size such as 800MiB, 2GiB or 1.5G (units of 1024 bytes)")
+    return int(value)
