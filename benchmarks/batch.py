@@ -5,6 +5,7 @@ ratio (shared machines are noisy; ratios travel better than absolute figures):
 
     python benchmarks/batch.py [--count 100000] [--shapes orderbook,catalogue,varied]
                                [--policy benchmarks/baseline-without-screening.toml]
+                               [--memory-budget 1GiB]
 
 - for each shape of the corpus (``benchmarks/corpus.py``: ``orderbook``, an exporter's order
   book at a realistic size, 1,500 customers with framework contracts, 104 product models
@@ -24,6 +25,8 @@ ratio (shared machines are noisy; ratios travel better than absolute figures):
   twentieth of its size (``HRDD_MEMORY_SCALE=0.05``, full within the first thousand lines or
   so): whether the batch streams, apart from the memories' warm-up (a batch that kept its
   input or its reports would need five times as much at N/2);
+- runs one and two workers over N lines again under a memory budget (``--memory-budget``,
+  default 1GiB a process, as ``hrdd batch --memory-budget``): what memory buys;
 - measures, in this process, what one line costs: JSON parsing, ``Engine.assess`` and the
   report's JSON as the batch writes it (``Assessment.to_json``: joined from the JSON each
   finding and record keeps), beside the report dict and its JSON written whole (what the

@@ -102,6 +102,9 @@ class BatchSummary:
     :ivar errors: error records; ``error_lines`` holds the first few input line numbers.
     :ivar internal_errors: error records of kind ``internal_error`` (the CLI exits 3).
     :ivar log_warnings: decisions a non-required log could not take (reported anyway).
+    :ivar memory_budget: ``--memory-budget`` in bytes (None: none); under one,
+        ``peak_resident``, ``memory_growth`` and ``budget_reached`` say what the assessing
+        processes took and how far their memories grew.
     """
 
     input: str

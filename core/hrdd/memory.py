@@ -17,6 +17,10 @@ The key must hold everything the builder reads (besides what the memory belongs 
 the plugin's state built from its configuration): two deals that give the same key must get
 the same finding, whatever came before. Keep a memory in the plugin's state (one per engine),
 not in a module global, so that two engines with different data or settings never share one.
+
+A memory's size is a trade of memory for speed: ``HRDD_MEMORY_SCALE`` multiplies every size
+when the memory is made, and under a :class:`MemoryBudget` (``hrdd batch --memory-budget``) a
+full memory grows rather than forget while the process has memory to spare.
 """
 
 from __future__ import annotations
@@ -254,9 +258,7 @@ class MemoryBudget:
         """How many times its size when the budget began the memory that grew most has now
         (1.0: none grew)."""
         before = self._before
-        return max(
-            (memory.size / before.get(id(memory), memory.built) for memory in _alive()), default=1.0
-        )
+        return max((memory.size / before.get(id(memory), memory.built) for memory in _alive()), default=1.0)
 
     def close(self) -> None:
         """End the budget: memories stop growing, held at what they hold (at least their
