@@ -868,3 +868,21 @@ def test_run_batch_reports_the_budget_in_its_summary(tmp_path):
     without = run_batch(source, tmp_path / "plain.jsonl", policy=str(WITHOUT_SCREENING), lock=False).to_dict()
     assert without["memory_budget_bytes"] is None and without["memory_growth"] is None
     assert os.path.exists(tmp_path / "out.jsonl")
+
+
+def test_a_batch_whose_memories_forget_much_is_told_of_the_memory_budget(tmp_path, monkeypatch, capsys):
+    """Memories of one value each forget on nearly every deal: the summary says how much and
+    points to --memory-budget; memories that hold what the deals bring back are not noted."""
+    import hrdd.batch
+
+    monkeypatch.setattr(hrdd.batch, "_HINT_LINES", 10)  # a batch of tens of thousands of lines, in small
+    monkeypatch.setenv(MEMORY_SCALE, "0.0001")
+    assert _batch(tmp_path, "small.jsonl") == 0
+    err = capsys.readouterr().err
+    note = next(line for line in err.splitlines() if "forgot" in line)
+    assert note.startswith("  note: the memories were full and forgot ")
+    assert "a line), built again whenever a deal brings one back: --memory-budget SIZE lets them grow" in note
+
+    monkeypatch.delenv(MEMORY_SCALE)
+    assert _batch(tmp_path, "default.jsonl") == 0
+    assert "forgot" not in capsys.readouterr().err
