@@ -97,3 +97,39 @@ def test_closing_a_budget_holds_the_memories_where_they_are():
 def test_a_budget_is_a_positive_number_of_bytes():
     with pytest.raises(ValueError, match="positive number of bytes"):
         MemoryBudget(0)
+
+
+def test_a_long_chunk_looks_at_the_budget_within_it(tmp_path):
+    """With --chunk-size above BUDGET_LINES, the memories could outgrow the budget by a
+    chunk's worth before the look at its end: the budget is looked at every BUDGET_LINES lines
+    too."""
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    import hrdd
+    from hrdd.batch import BUDGET_LINES, LineAssessor
+
+    root = Path(__file__).resolve().parents[1]
+    example = json.loads(
+        next(iter(sorted((root / "policies/examples/transactions").glob("*.json")))).read_text()
+    )
+    engine = hrdd.Engine.from_policy(str(root / "benchmarks/baseline-without-screening.toml"), lock=False)
+    assessor = LineAssessor(engine, dt.date(2026, 12, 1), "in.jsonl")
+    looks = Resident(MIB)
+    calls = []
+
+    def resident() -> int:
+        calls.append(1)
+        return looks()
+
+    assessor.budget = MemoryBudget(1 << 40, resident)
+    try:
+        lines = [
+            (n + 1, json.dumps({**example, "id": f"TX-{n}"}).encode()) for n in range(2 * BUDGET_LINES + 10)
+        ]
+        result = assessor.assess_chunk(lines)
+    finally:
+        assessor.budget.close()
+    assert len(result.outcomes) == 2 * BUDGET_LINES + 10
+    assert len(calls) == 1 + 2 + 1  # when made, at lines 256 and 512, and at the chunk's end

@@ -346,6 +346,10 @@ class LineAssessor:
 
         assess, as_of = self.engine.assess, self.as_of
         between = self.between_lines
+        if self.budget is not None and len(chunk) > BUDGET_LINES:
+            # A long chunk (--chunk-size): the budget is looked at within it too, so that the
+            # memories cannot outgrow it by a chunk's worth before the look at its end.
+            between = _every(BUDGET_LINES, self.budget.check, between)
         for number, raw in chunk:
             if between is not None:
                 between()
@@ -408,6 +412,25 @@ class LineAssessor:
         except DecisionLogError as exc:
             return f"{exc} (transaction {assessment.transaction_id})" if required else ""
         return None
+
+
+# A memory budget is looked at after every chunk, and every BUDGET_LINES lines within one.
+BUDGET_LINES = 256
+
+
+def _every(lines: int, look: Callable[[], None], then: Callable[[], None] | None) -> Callable[[], None]:
+    """A between-lines call that calls ``look`` every ``lines`` lines, and ``then`` each time."""
+    count = 0
+
+    def between() -> None:
+        nonlocal count
+        count += 1
+        if count % lines == 0:
+            look()
+        if then is not None:
+            then()
+
+    return between
 
 
 # What the C library's allocator (glibc) is asked to keep of the memory a batch process frees
