@@ -226,6 +226,18 @@ def growth(by: dict[tuple[str, int, int], dict[str, Any]], shape: str, smaller: 
     return max(ratios)
 
 
+def _row(shape: str, count: int, workers: int, result: dict[str, Any]) -> str:
+    """One run's row of the table: throughput, peaks and CPU per line."""
+    rate = result["lines_per_second"]
+    worker_mib = result["worker_peak_mib"]
+    parent_cpu, worker_cpu = result["parent_cpu_us_per_line"], result["worker_cpu_us_per_line"]
+    return (
+        f"{shape:>9} {count:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
+        f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
+        f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f} {result['system_cpu_us_per_line']:>13.0f}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--child":
@@ -342,24 +354,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {'worker MiB':>11} {'CPU us/line':>12} {'of it parent':>13} {'of it system':>13}"
     )
     for shape, count, workers, result in rows:
-        rate = result["lines_per_second"]
-        worker_mib = result["worker_peak_mib"]
-        parent_cpu, worker_cpu = result["parent_cpu_us_per_line"], result["worker_cpu_us_per_line"]
-        print(
-            f"{shape:>9} {count:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
-            f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
-            f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f} {result['system_cpu_us_per_line']:>13.0f}"
-        )
+        print(_row(shape, count, workers, result))
     for (shape, workers), result in budgeted.items():
-        rate = result["lines_per_second"]
-        worker_mib = result["worker_peak_mib"]
-        parent_cpu, worker_cpu = result["parent_cpu_us_per_line"], result["worker_cpu_us_per_line"]
+        reached = ", budget reached" if result["peak_resident_bytes"] >= budget * 0.9 else ""
         print(
-            f"{shape:>9} {large:>9,} {workers:>8} {rate:>9,.0f} {rate / workers:>11,.0f} "
-            f"{result['parent_peak_mib']:>11.0f} {'-' if worker_mib is None else f'{worker_mib:.0f}':>11}"
-            f" {parent_cpu + worker_cpu:>12.0f} {parent_cpu:>13.0f} {result['system_cpu_us_per_line']:>13.0f}"
-            f"  --memory-budget {args.memory_budget} (memories up to {result['memory_growth']:g}x"
-            + (", budget reached)" if result["peak_resident_bytes"] >= budget * 0.9 else ")")
+            _row(shape, large, workers, result)
+            + f"  --memory-budget {args.memory_budget} (memories up to {result['memory_growth']:g}x{reached})"
         )
     by = {(shape, count, workers): result for shape, count, workers, result in rows}
     print()
