@@ -240,10 +240,11 @@ class MemoryBudget:
     The built sizes suit a process of some hundreds of MiB. A large order book has more
     findings that come back than that holds, and each one forgotten is built, enforced and
     written again when it comes back; a process with memory to spare spends it here instead.
-    Call :meth:`check` between pieces of work (a batch does after every chunk): while the
-    resident memory is below :data:`GROW_BELOW` of ``limit``, a full memory doubles rather
-    than forget its older half; once it is not, every memory is held at the larger of its
-    built size and what it holds, and forgets as before. Reports never depend on it.
+    Call :meth:`check` between pieces of work (a batch does after every chunk, and every 256
+    lines within a longer one): while the resident memory is below :data:`GROW_BELOW` of
+    ``limit``, a full memory doubles rather than forget its older half; once it is not,
+    every memory is held at the larger of its built size and what it holds, and forgets as
+    before. Reports never depend on it.
 
     One budget per process at a time (memories are the process's): :meth:`close` ends it
     (memories keep their sizes, and stop growing).
