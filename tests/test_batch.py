@@ -843,6 +843,8 @@ def test_a_budget_below_what_the_process_needs_says_so_and_changes_nothing(tmp_p
     assert _batch(tmp_path, "tiny.jsonl", "--memory-budget", "1MiB") == 0
     err = capsys.readouterr().err
     assert "memory budget 1 MiB a process: reached before any memory grew" in err
+    assert _batch(tmp_path, "tinier.jsonl", "--memory-budget", "512K") == 0
+    assert "memory budget 524,288 bytes a process: reached before any memory grew" in capsys.readouterr().err
     assert "a larger budget lets them grow" in err
     assert timeless(read_output(tmp_path / "tiny.jsonl")) == timeless(read_output(tmp_path / "default.jsonl"))
 

@@ -249,7 +249,9 @@ _HINT_FORGOTTEN = 2
 
 def _budget_note(summary: BatchSummary) -> str:
     mib = 1 << 20
-    head = f"  memory budget {(summary.memory_budget or 0) // mib:,} MiB a process: "
+    budget = summary.memory_budget or 0
+    size = f"{budget // mib:,} MiB" if budget >= mib else f"{budget:,} bytes"
+    head = f"  memory budget {size} a process: "
     peak = f"peak {summary.peak_resident // mib:,} MiB resident"
     if summary.memory_growth == 1 and summary.budget_reached:
         return (
