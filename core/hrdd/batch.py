@@ -222,7 +222,7 @@ class BatchSummary:
             lines.append(
                 f"  note: the memories were full and forgot {self.forgotten:,} values ({self.forgotten / done:.1f} "
                 "a line), built again whenever a deal brings one back: --memory-budget SIZE lets them grow "
-                "instead (a large order book ran a third faster with 1GiB a worker)"
+                "instead (a large order book ran 1.2-1.4x as fast with 1GiB a worker)"
             )
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
