@@ -329,8 +329,8 @@ class Engine:
             for name, plugin in self._plugin_by_name.items()
         }
         self._stamp: tuple[int, str] = (-1, "")  # (second, its ISO time): see _assessed_at
-        self._safeguards: dict[tuple[str, tuple[str, ...]], RequiredSafeguard] = {}
-        self._records: dict[tuple[str, str, str | None, str, int], CheckRecord] = {}
+        self._safeguards: Memory[tuple[str, tuple[str, ...]], RequiredSafeguard] = Memory(VALUES_CACHE_SIZE)
+        self._records: Memory[tuple[str, str, str | None, str, int], CheckRecord] = Memory(VALUES_CACHE_SIZE)
         self._calls = {hook: self._calls_for(hook) for hook in ("hrdd_item_profile", *CHECK_HOOKS)}
         self._calls["hrdd_transaction_facts"] = self._facts_in_dependency_order()
         self._provenance_parts = (
@@ -779,9 +779,7 @@ class Engine:
         after deal, and a record keeps its JSON for the reports (hrdd.reportjson)."""
         record = self._records.get(key)
         if record is None:
-            if len(self._records) >= VALUES_CACHE_SIZE:
-                self._records.clear()
-            record = self._records[key] = CheckRecord(*key)
+            record = self._records.keep(key, CheckRecord(*key))
         return record
 
     def _garbage(
@@ -849,9 +847,7 @@ class Engine:
         key = (safeguard, rules)
         found = self._safeguards.get(key)
         if found is None:
-            if len(self._safeguards) >= VALUES_CACHE_SIZE:
-                self._safeguards.clear()
-            found = self._safeguards[key] = RequiredSafeguard(safeguard, rules)
+            found = self._safeguards.keep(key, RequiredSafeguard(safeguard, rules))
         return found
 
     def _error(self, plugin: str, hook: str, subject: str | None, rule: str, message: str) -> _Ranked:
