@@ -133,3 +133,23 @@ def test_a_long_chunk_looks_at_the_budget_within_it(tmp_path):
         assessor.budget.close()
     assert len(result.outcomes) == 2 * BUDGET_LINES + 10
     assert len(calls) == 1 + 2 + 1  # when made, at lines 256 and 512, and at the chunk's end
+
+
+def test_recall_builds_once_per_key_and_remembers_none_too():
+    memory: Memory[str, int | None] = Memory(8)
+    built: list[str] = []
+
+    def build(key: str, value: int | None) -> int | None:
+        built.append(key)
+        return value
+
+    assert memory.recall("a", lambda: build("a", 1)) == 1
+    assert memory.recall("a", lambda: build("a", 2)) == 1
+    assert memory.recall("none", lambda: build("none", None)) is None
+    assert memory.recall("none", lambda: build("none", 3)) is None  # found nothing: remembered
+    assert built == ["a", "none"]
+    # recurring: kept only from the second time the key comes
+    assert memory.recall("r", lambda: build("r", 5), recurring=True) == 5
+    assert memory.recall("r", lambda: build("r", 6), recurring=True) == 6
+    assert memory.recall("r", lambda: build("r", 7), recurring=True) == 6
+    assert built == ["a", "none", "r", "r"]

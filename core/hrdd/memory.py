@@ -32,10 +32,13 @@ import re
 import sys
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
+
+_MISSING: Any = object()  # a key not in a memory (None is a value a builder may return)
 
 DEFAULT_SIZE = 1024
 
@@ -148,6 +151,19 @@ class Memory(dict[K, V]):
         _GROWTH.forgotten += len(keys)
         for key in keys:
             del self[key]
+
+    def recall(self, key: K, build: Callable[[], T], *, recurring: bool = False) -> T:
+        """The value remembered under ``key``, else what ``build()`` returns, kept under it
+        (:meth:`keep`, or :meth:`keep_recurring` when ``recurring``). The value may be None:
+        a key whose builder found nothing is remembered as such.
+
+        A call and a closure per lookup: for a builder called a few times a deal. On the
+        hottest paths, ``get`` and ``keep`` written out cost less."""
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            value = cast(V, build())
+            found = self.keep_recurring(key, value) if recurring else self.keep(key, value)
+        return cast(T, found)
 
     def keep_recurring(self, key: K, value: V) -> V:
         """Return ``value``, remembered under ``key`` only if the key was seen before.

@@ -14,9 +14,9 @@ compliance gate), its sanctions trend and, for classification review, its scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from hrdd import (
     CapabilityProfile,
@@ -105,8 +105,6 @@ ANSWERS_SIZE = 2 * MEMORY_SIZE
 # How many routes (destination and ECCN as given) and reference days are remembered.
 ROUTES_SIZE = 1024
 AGES_SIZE = 1024
-_Built = TypeVar("_Built")
-_UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
 
 
 class Route:
@@ -181,14 +179,6 @@ class State:
         self.answers: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(ANSWERS_SIZE)
         self.ages: Memory[Reference, tuple[Finding, ...]] = Memory(AGES_SIZE)
         self.findings: Memory[tuple[Any, ...], Any] = Memory(MEMORY_SIZE)
-
-
-def _remembered(state: State, key: tuple[Any, ...], build: Callable[[], _Built]) -> _Built:
-    """What ``build`` returns (a finding, or None), built once per ``key`` (see State)."""
-    found = state.findings.get(key, _UNKNOWN)
-    if found is _UNKNOWN:
-        found = state.findings.keep(key, build())
-    return cast(_Built, found)
 
 
 @hookimpl
@@ -289,19 +279,17 @@ def _check_item(
     named = (item.name, item.eccn, item.path, code)
     if country is None:
         return [
-            _remembered(
-                state,
+            state.findings.recall(
                 ("no row", *named),
                 lambda: _no_row(item, code, "is not in the Country Chart data", Outcome.ERROR),
             )
         ]
     if kind == "domestic":
-        return [_remembered(state, ("domestic", *named), lambda: _domestic(item, country))]
+        return [state.findings.recall(("domestic", *named), lambda: _domestic(item, country))]
     if kind == "not chart":
         what = f"({country.name}) is not a Country Chart destination"
         return [
-            _remembered(
-                state,
+            state.findings.recall(
                 ("not chart", *named),
                 lambda: _no_row(item, code, what, Outcome.ESCALATE, country),
             )
@@ -313,18 +301,18 @@ def _check_item(
     if kind == "EAR99":
         assert profile is not None
         if country.embargo is not None:
-            findings.append(_remembered(state, ("embargo", *named), lambda: _embargo(item, country, None)))
+            findings.append(state.findings.recall(("embargo", *named), lambda: _embargo(item, country, None)))
         if country.embargo is None or country.embargo.ear99 == "none":
-            findings.append(_remembered(state, ("EAR99", *named), lambda: _ear99_nlr(item, country)))
+            findings.append(state.findings.recall(("EAR99", *named), lambda: _ear99_nlr(item, country)))
         review = _review(item, state, context, profile, "EAR99")
         return findings + ([review] if review else [])
 
     entry = route.entry
     if entry is None:
-        return [_remembered(state, ("not in data", *named), lambda: _not_in_data(item, country))]
+        return [state.findings.recall(("not in data", *named), lambda: _not_in_data(item, country))]
     if country.embargo is not None:
         key = ("embargo", *named, entry.key)
-        findings.append(_remembered(state, key, lambda: _embargo(item, country, entry)))
+        findings.append(state.findings.recall(key, lambda: _embargo(item, country, entry)))
         if kind == "denied":
             return findings
     findings += _determine(item, transaction, state, route, country, entry)
@@ -387,7 +375,7 @@ def _determine(
     required = route.required
     if not required:
         key = ("NLR", item.name, item.eccn, item.path, country.code, entry.key)
-        return [_remembered(state, key, lambda: _nlr(item, country, entry, route.clear))]
+        return [state.findings.recall(key, lambda: _nlr(item, country, entry, route.clear))]
     chart_note = _chart_note(country)
     findings: list[Finding] = []
     government, why = government_end_user(transaction)
@@ -649,7 +637,7 @@ def _review(
         return None
     capabilities = profile.capabilities
     key = ("review", item.name, item.eccn, item.path, item.categories, capabilities, potential, declared)
-    return _remembered(state, key, lambda: _reviewed(item, state.tables, profile, declared))
+    return state.findings.recall(key, lambda: _reviewed(item, state.tables, profile, declared))
 
 
 def _reviewed(item: Item, tables: Tables, profile: CapabilityProfile, declared: str) -> Finding | None:

@@ -8,9 +8,9 @@ trend towards scrutiny of item design.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from hrdd import (
     CapabilityProfile,
@@ -126,9 +126,6 @@ FINDINGS_SIZE = MEMORY_SIZE
 # configuration, model name and kind of government link (13,000 in a year's order book).
 ANSWERS_SIZE = 2 * MEMORY_SIZE
 
-V = TypeVar("V")
-_UNKNOWN: Any = object()  # a key not in a memory (None is a value a builder may return)
-
 
 class State:
     """One engine's view: the taxonomy (shared by the engines that read the same file) and what
@@ -171,16 +168,6 @@ class State:
         self.texts: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(FINDINGS_SIZE)
         # hrdd_check_end_user's answers.
         self.end_uses: Memory[tuple[Any, ...], tuple[Finding, ...]] = Memory(MEMORY_SIZE)
-
-
-def _remembered(state: State, key: tuple[Any, ...], build: Callable[[], V]) -> V:
-    """What ``build`` returns (a finding, or None), built once per recurring ``key`` (see
-    hrdd.memory.Memory.keep_recurring): the key holds everything the builder reads besides the engine's
-    state and config, and starts with the rule id."""
-    found = state.findings.get(key, _UNKNOWN)
-    if found is _UNKNOWN:
-        found = state.findings.keep_recurring(key, build())
-    return cast(V, found)
 
 
 # --------------------------------------------------------------------------------------
@@ -451,7 +438,7 @@ def _item_findings(
     key: tuple[Any, ...]
     if not profile.capabilities and not item.description.strip() and set(item.categories) <= {"other"}:
         key = ("HRDD-CAP-008", item.name, item.index, item.categories, item.description)
-        return (_remembered(state, key, lambda: _undetermined(item)),)
+        return (state.findings.recall(key, lambda: _undetermined(item), recurring=True),)
     findings: list[Finding] = []
     if profile.capabilities:
         key = (
@@ -465,7 +452,7 @@ def _item_findings(
             potential,
             profile.credited_safeguards,
         )
-        findings.append(_remembered(state, key, lambda: _in_scope(item, profile)))
+        findings.append(state.findings.recall(key, lambda: _in_scope(item, profile), recurring=True))
     # Everything _text_checks reads (the declared capabilities of the profile only when the
     # item lists none of its own; of its capabilities, only whether one infers protected
     # attributes): the same product and texts give the same findings.
@@ -497,7 +484,9 @@ def _item_findings(
             profile.credited_safeguards,
             link_reason,
         )
-        findings.append(_remembered(state, key, lambda: _high_potential(item, profile, link_reason)))
+        findings.append(
+            state.findings.recall(key, lambda: _high_potential(item, profile, link_reason), recurring=True)
+        )
     if linked and potential >= config["safeguards_at"]:
         removed = removed_safeguards(state, item)
         key = (
@@ -509,10 +498,10 @@ def _item_findings(
             profile.capabilities,
             potential,
         )
-        finding = _remembered(
-            state,
+        finding = state.findings.recall(
             key,
             lambda: _missing_design_safeguards(state, item, profile.capabilities, removed, potential),
+            recurring=True,
         )
         if finding is not None:
             findings.append(finding)
@@ -526,7 +515,11 @@ def _item_findings(
             potential,
             link_reason,
         )
-        findings.append(_remembered(state, key, lambda: _custom_development(item, potential, link_reason)))
+        findings.append(
+            state.findings.recall(
+                key, lambda: _custom_development(item, potential, link_reason), recurring=True
+            )
+        )
     return tuple(findings)
 
 
